@@ -1,0 +1,99 @@
+/** `vellum-batch run`: one batch against Vellum, gated. */
+import { resolve } from 'node:path';
+import { ConfigError, createClient, inShard, openDataset, runBatch } from '@vellum-batch/core';
+import type { RunResult, VellumClient } from '@vellum-batch/core';
+import type { CliIo } from '../cli.js';
+import { EXIT } from '../exit-codes.js';
+import type { ExitCode } from '../exit-codes.js';
+import { parseRunFlags } from '../flags.js';
+import type { RunConfig } from '../flags.js';
+import { ProgressReporter } from '../progress.js';
+import { withSignals } from '../signals.js';
+
+/** Runs `vellum-batch run` with commander's raw flags. */
+export async function runCommand(flags: Record<string, unknown>, io: CliIo): Promise<ExitCode> {
+  const config = parseRunFlags(flags, io.env);
+  const apiKey = io.env[config.apiKeyEnv]?.trim() ?? '';
+  if (apiKey === '' && !config.dryRun) {
+    throw new ConfigError(
+      `no API key: set the environment variable ${config.apiKeyEnv} (or name another one with --api-key-env)`,
+    );
+  }
+  const dataset = await openDataset(config.dataset, config.shard ? { filter: inShard(config.shard) } : {});
+  if (config.dryRun) {
+    io.stderr.write(
+      `dry run: ${dataset.size} cases in ${config.dataset}${config.shard ? ` (shard ${config.shard.index}/${config.shard.count})` : ''} are valid; nothing was submitted\n`,
+    );
+    return EXIT.passed;
+  }
+
+  const progress = new ProgressReporter({ stream: io.stderr });
+  const client = createClient({
+    apiKey,
+    baseUrl: config.baseUrl,
+    onRetry: (info) => {
+      if (info.attempt === 0 || info.attempt % 3 === 2) {
+        io.stderr.write(
+          `retrying ${info.operation} in ${Math.round(info.delayMs)}ms: ${info.error.message}\n`,
+        );
+      }
+    },
+  });
+  try {
+    const result = await withSignals(io, (signal) =>
+      runBatch({
+        client,
+        dataset,
+        workflow: config.workflow,
+        outDir: config.out,
+        concurrency: config.concurrency,
+        gate: config.gate,
+        timeoutMs: config.timeoutMs,
+        executionTimeoutMs: config.executionTimeoutMs,
+        externalIdPrefix: config.externalIdPrefix,
+        shard: config.shard,
+        signal,
+        onEvent: (event) => progress.onEvent(event),
+      }),
+    );
+    progress.done();
+    printResult(result, config, io);
+    return exitCodeOf(result);
+  } finally {
+    progress.done();
+    await closeQuietly(client);
+  }
+}
+
+/** The exit code of a finished run (SPEC section 5). */
+export function exitCodeOf(result: RunResult): ExitCode {
+  const stopped = result.summary.stopped?.reason;
+  if (stopped === 'fatal') return EXIT.fatal;
+  if (stopped === 'interrupted') return EXIT.interrupted;
+  return result.summary.verdict === 'pass' ? EXIT.passed : EXIT.gateFailed;
+}
+
+/** Prints the outcome: summary.json with --json, else a few human lines; always the paths. */
+export function printResult(result: RunResult, config: Pick<RunConfig, 'json'>, io: CliIo): void {
+  const { summary } = result;
+  if (config.json) {
+    io.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+  }
+  const lines: string[] = [];
+  if (summary.stopped !== null) lines.push(`stopped (${summary.stopped.reason}): ${summary.stopped.message}`);
+  lines.push(
+    `${summary.verdict === 'pass' ? 'PASS' : 'FAIL'}: ${summary.passed}/${summary.total} passed, ${summary.failed} failed ` +
+      `(${summary.rejected} rejected, ${summary.errored} errored) in ${(summary.duration_ms / 1000).toFixed(1)}s`,
+  );
+  for (const reason of summary.gate.reasons) lines.push(`  - ${reason}`);
+  lines.push(`results: ${resolve(result.outDir)} (results.jsonl, summary.json, report.md, junit.xml)`);
+  (config.json ? io.stderr : io.stdout).write(`${lines.join('\n')}\n`);
+}
+
+async function closeQuietly(client: VellumClient): Promise<void> {
+  try {
+    await client.close();
+  } catch {
+    // closing a pool whose sockets are gone is not worth a message
+  }
+}

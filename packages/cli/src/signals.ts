@@ -1,0 +1,27 @@
+/**
+ * SIGINT/SIGTERM handling for a run: the first signal aborts the run (which stops submitting, marks unfinished
+ * cases CANCELLED and writes every file); a second one exits at once, the journal being already on disk.
+ */
+import type { CliIo } from './cli.js';
+import { EXIT } from './exit-codes.js';
+
+/** Runs `task` with an AbortSignal that the first SIGINT or SIGTERM aborts. */
+export async function withSignals<T>(io: CliIo, task: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const onSignal = (name: NodeJS.Signals): void => {
+    if (controller.signal.aborted) {
+      io.stderr.write(`\n${name} again: exiting now; the journal in the out directory is intact\n`);
+      process.exit(EXIT.interrupted);
+    }
+    io.stderr.write(`\n${name}: stopping; writing results (press Ctrl-C again to exit at once)\n`);
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    return await task(controller.signal);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}

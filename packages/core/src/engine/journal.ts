@@ -1,0 +1,148 @@
+/**
+ * The run journal (`journal.jsonl`): append-only, one JSON object per line, written with a synchronous `write(2)` per
+ * entry so that what reached the file survives a crash of this process at any point. It is the single store of a run:
+ * final records are written here as they arrive, and `results.jsonl` is produced from it at the end, sorted by index,
+ * by reading each record back at its offset (so a run of 100,000 cases holds two numbers per case, not the records).
+ */
+import { closeSync, openSync, readSync, writeSync, fstatSync } from 'node:fs';
+import type { CaseRecord, WorkflowRef } from '../types.js';
+
+/** First line of a journal. */
+export interface JournalHeader {
+  readonly t: 'run';
+  readonly v: 1;
+  readonly run_id: string;
+  readonly external_id_prefix: string;
+  readonly dataset: { readonly path: string; readonly cases: number };
+  readonly workflow: WorkflowRef;
+  readonly shard: { readonly index: number; readonly count: number } | null;
+  readonly started_at: string;
+}
+
+/** Written just before a submit request goes out. */
+export interface IntentEntry {
+  readonly t: 'intent';
+  readonly i: number;
+  readonly ext: string;
+}
+
+/** Written as soon as a submit returned an execution id (or the id was found by reconciliation). */
+export interface SubmittedEntry {
+  readonly t: 'sub';
+  readonly i: number;
+  readonly exec: string;
+  readonly at: string;
+}
+
+/** The final record of one case. */
+export interface RecordEntry {
+  readonly t: 'rec';
+  readonly i: number;
+  readonly r: CaseRecord;
+}
+
+/** Any journal line. */
+export type JournalEntry = JournalHeader | IntentEntry | SubmittedEntry | RecordEntry;
+
+/** An open journal file being appended to. */
+export class JournalWriter {
+  readonly path: string;
+  #fd: number;
+  #offset: number;
+  /** Byte offset and length of each case's record line, by case index; -1 when the case has none yet. */
+  #recordOffsets: Float64Array;
+  #recordLengths: Uint32Array;
+
+  private constructor(path: string, fd: number, offset: number, cases: number) {
+    this.path = path;
+    this.#fd = fd;
+    this.#offset = offset;
+    this.#recordOffsets = new Float64Array(Math.max(16, cases)).fill(-1);
+    this.#recordLengths = new Uint32Array(this.#recordOffsets.length);
+  }
+
+  /** Makes room for case `index` (cases of a shard carry their position in the whole file). */
+  #ensure(index: number): void {
+    if (index < this.#recordOffsets.length) return;
+    const size = Math.max(index + 1, this.#recordOffsets.length * 2);
+    const offsets = new Float64Array(size).fill(-1);
+    offsets.set(this.#recordOffsets);
+    const lengths = new Uint32Array(size);
+    lengths.set(this.#recordLengths);
+    this.#recordOffsets = offsets;
+    this.#recordLengths = lengths;
+  }
+
+  /** Creates (truncates) the journal at `path` and writes its header. */
+  static create(path: string, header: JournalHeader): JournalWriter {
+    const fd = openSync(path, 'w+');
+    const writer = new JournalWriter(path, fd, 0, header.dataset.cases);
+    writer.#append(header);
+    return writer;
+  }
+
+  /** Opens an existing journal for appending (resume); `cases` sizes the record index. */
+  static reopen(path: string, cases: number): JournalWriter {
+    const fd = openSync(path, 'a+');
+    return new JournalWriter(path, fd, fstatSync(fd).size, cases);
+  }
+
+  /** Notes where an already-written record of case `index` lies (resume). */
+  indexRecord(index: number, offset: number, length: number): void {
+    this.#ensure(index);
+    this.#recordOffsets[index] = offset;
+    this.#recordLengths[index] = length;
+  }
+
+  intent(index: number, externalId: string): void {
+    this.#append({ t: 'intent', i: index, ext: externalId });
+  }
+
+  submitted(index: number, executionId: string, at: Date): void {
+    this.#append({ t: 'sub', i: index, exec: executionId, at: at.toISOString() });
+  }
+
+  record(record: CaseRecord): void {
+    const at = this.#append({ t: 'rec', i: record.index, r: record });
+    this.#ensure(record.index);
+    this.#recordOffsets[record.index] = at.offset;
+    this.#recordLengths[record.index] = at.length;
+  }
+
+  /** True when case `index` has a final record in this journal. */
+  hasRecord(index: number): boolean {
+    return (this.#recordOffsets[index] ?? -1) >= 0;
+  }
+
+  /** Yields the final records in index order, read back from the file; cases without a record are skipped. */
+  *records(): Generator<CaseRecord> {
+    let buffer = Buffer.alloc(64 * 1024);
+    for (let index = 0; index < this.#recordOffsets.length; index++) {
+      const offset = this.#recordOffsets[index]!;
+      if (offset < 0) continue;
+      const length = this.#recordLengths[index]!;
+      if (buffer.length < length) buffer = Buffer.alloc(length * 2);
+      readSync(this.#fd, buffer, 0, length, offset);
+      const entry = JSON.parse(buffer.toString('utf8', 0, length)) as RecordEntry;
+      yield entry.r;
+    }
+  }
+
+  close(): void {
+    if (this.#fd >= 0) {
+      closeSync(this.#fd);
+      this.#fd = -1;
+    }
+  }
+
+  #append(entry: JournalEntry): { offset: number; length: number } {
+    const line = Buffer.from(`${JSON.stringify(entry)}\n`);
+    let written = 0;
+    while (written < line.length) {
+      written += writeSync(this.#fd, line, written, line.length - written);
+    }
+    const offset = this.#offset;
+    this.#offset += line.length;
+    return { offset, length: line.length - 1 };
+  }
+}

@@ -1,0 +1,109 @@
+/**
+ * The poll planner: decides when to look at each execution and how many to keep unfinished, from what the
+ * statuses have shown so far. Pure state and arithmetic, no I/O and no timers, so it is tested with plain numbers.
+ *
+ * Two things are learned while the batch runs:
+ * - the typical run time of an execution, tracked as the median by a stochastic quantile estimator: every first
+ *   look that finds an execution finished nudges the estimate down, every one that finds it still running nudges it
+ *   up, so first looks land near the median finish and about half of them find the execution done;
+ * - the server's concurrency limit, from the first `PENDING` (queued) status: the executions submitted before the
+ *   first queued one that were still running are the limit. From then on the window is twice the limit (the limit
+ *   running, as many queued behind them so the server never waits for us), and queued executions are not polled:
+ *   each finish we observe promotes the oldest queued one to "running since now", as Vellum's FIFO queue does.
+ */
+
+/** Tuning knobs of the planner; every field has a default. */
+export interface PlannerOptions {
+  /** Most executions unfinished at once, whatever is learned. */
+  readonly maxWindow: number;
+  /** Estimate of an execution's run time before anything is observed. @default 1000 */
+  readonly initialDurationMs?: number;
+  /** Shortest delay between two looks at one execution. @default 2 */
+  readonly minDelayMs?: number;
+  /** Longest delay between two looks at one execution. @default 30_000 */
+  readonly maxDelayMs?: number;
+  /** How far each observation moves the duration estimate (multiplicative). @default 0.08 */
+  readonly learningRate?: number;
+}
+
+/** What the planner is told about one execution after a look at it. */
+export type Observation = 'finished' | 'running' | 'queued';
+
+const MIN_ESTIMATE_MS = 1;
+
+/** Learns durations and the server's limit; see the module comment. */
+export class PollPlanner {
+  readonly #maxWindow: number;
+  readonly #minDelayMs: number;
+  readonly #maxDelayMs: number;
+  readonly #rate: number;
+  #durationMs: number;
+  #observations = 0;
+  #serverLimit: number | null = null;
+
+  constructor(options: PlannerOptions) {
+    this.#maxWindow = Math.max(1, Math.floor(options.maxWindow));
+    this.#durationMs = options.initialDurationMs ?? 1000;
+    this.#minDelayMs = options.minDelayMs ?? 2;
+    this.#maxDelayMs = options.maxDelayMs ?? 30_000;
+    this.#rate = options.learningRate ?? 0.08;
+  }
+
+  /** The current median run time estimate, in ms. */
+  get durationEstimateMs(): number {
+    return this.#durationMs;
+  }
+
+  /** The server's concurrency limit as learned from queued statuses, or null while none was seen. */
+  get serverLimit(): number | null {
+    return this.#serverLimit;
+  }
+
+  /** How many executions to keep unfinished (submitted and not yet final) right now. */
+  get window(): number {
+    if (this.#serverLimit === null) return this.#maxWindow;
+    return Math.max(1, Math.min(this.#maxWindow, this.#serverLimit * 2));
+  }
+
+  /**
+   * Learns from the first look at an execution since it (was believed to have) started.
+   * Early on the steps are larger so that a wrong initial estimate is corrected within a few dozen looks.
+   */
+  learnFirstLook(finished: boolean): void {
+    this.#observations += 1;
+    const step = Math.max(this.#rate, 1 / (1 + this.#observations / 4));
+    const factor = finished ? 1 - step * 0.5 : 1 + step * 0.5;
+    this.#durationMs = Math.max(MIN_ESTIMATE_MS, Math.min(this.#maxDelayMs, this.#durationMs * factor));
+  }
+
+  /**
+   * Records that an execution was seen queued while `runningBefore` executions submitted before it were believed
+   * running: the server runs at most that many at once. The smallest such count seen is kept.
+   */
+  learnQueued(runningBefore: number): void {
+    const limit = Math.max(1, runningBefore);
+    this.#serverLimit = this.#serverLimit === null ? limit : Math.min(this.#serverLimit, limit);
+  }
+
+  /** Delay from now until the first look at an execution believed to have started `sinceStartMs` ago. */
+  firstDelay(sinceStartMs: number): number {
+    return this.#clamp(this.#durationMs - sinceStartMs);
+  }
+
+  /**
+   * Delay until the next look at an execution that was still running at its `looks`-th look (1-based): a quarter of
+   * the estimate, growing by half each time, so long executions cost few requests and short ones are seen soon.
+   */
+  nextDelay(looks: number): number {
+    return this.#clamp(this.#durationMs * 0.25 * 1.5 ** Math.max(0, looks - 1));
+  }
+
+  /** Delay between looks at the oldest queued execution, the safety net when our model of the queue is wrong. */
+  queuedProbeDelay(): number {
+    return this.#clamp(Math.max(this.#durationMs, 250));
+  }
+
+  #clamp(ms: number): number {
+    return Math.min(this.#maxDelayMs, Math.max(this.#minDelayMs, ms));
+  }
+}

@@ -1,0 +1,708 @@
+/**
+ * The batch engine: submits every case with a cap on unfinished executions, tracks each execution to its end by
+ * polling on the {@link PollPlanner}'s schedule, journals everything, and writes one record per case.
+ *
+ * Per-case failures become records; only configuration problems found before the first request reject.
+ */
+import { randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir, rename } from 'node:fs/promises';
+import { join } from 'node:path';
+import { once, setMaxListeners } from 'node:events';
+import { z } from 'zod';
+import { evaluateCase } from '../assertions.js';
+import { ExternalIdConflictError } from '../client.js';
+import type { VellumClient } from '../client.js';
+import { AuthenticationError, ConfigError, NotFoundError, VellumBatchError } from '../errors.js';
+import { systemClock } from '../internal/clock.js';
+import type { Clock } from '../internal/clock.js';
+import { serializeRecord } from '../report/jsonl.js';
+import { SummaryBuilder } from '../report/summary.js';
+import { writeReports } from '../report/write.js';
+import type { Case, CaseError, CaseRecord, CaseStatus, GateOptions, Summary, WorkflowRef } from '../types.js';
+import { JournalWriter } from './journal.js';
+import { PollPlanner } from './planner.js';
+import { findExecutionByExternalId } from './reconcile.js';
+
+/** Where the engine reads cases from: a {@link Dataset} from `openDataset`, or anything shaped like it. */
+export interface BatchSource {
+  /** Shown in reports and recorded in the journal. */
+  readonly path: string;
+  /** How many cases {@link BatchSource.cases} yields. */
+  readonly size: number;
+  /** The cases, in file order; may be called more than once. */
+  cases(): AsyncIterable<Case> | Iterable<Case>;
+}
+
+/** The workflow deployment to execute: by name or by id (exactly one). */
+export interface WorkflowTarget {
+  readonly deploymentName?: string | undefined;
+  readonly deploymentId?: string | undefined;
+  /** @default 'LATEST' */
+  readonly releaseTag?: string | undefined;
+}
+
+/** Options of {@link runBatch}. */
+export interface RunBatchOptions {
+  readonly client: VellumClient;
+  readonly dataset: BatchSource;
+  readonly workflow: WorkflowTarget;
+  /** Directory for `journal.jsonl`, `results.jsonl`, `summary.json`, `report.md`, `junit.xml`; created if missing. */
+  readonly outDir: string;
+  /** Most executions unfinished at once; the engine may keep fewer once it learns the server's limit. @default 32 */
+  readonly concurrency?: number | undefined;
+  readonly gate?: GateOptions | undefined;
+  /** Deadline for the whole run, in ms: then submitting stops and unfinished cases end `TIMED_OUT`. @default none */
+  readonly timeoutMs?: number | undefined;
+  /** Deadline for one execution, from its submit, in ms. @default none */
+  readonly executionTimeoutMs?: number | undefined;
+  /** Prefix of every external id (`{prefix}{case id}`). @default `vb-{runId}-` */
+  readonly externalIdPrefix?: string | undefined;
+  /** Identifies the run in the journal and summary. @default 8 random hex digits */
+  readonly runId?: string | undefined;
+  /** Recorded in the summary when this run is one shard of a larger set. @default null */
+  readonly shard?: { readonly index: number; readonly count: number } | null | undefined;
+  /** Aborting stops submitting; unfinished cases end `CANCELLED`; files are written and the promise resolves. */
+  readonly signal?: AbortSignal | undefined;
+  readonly clock?: Clock | undefined;
+  /** Called synchronously for every {@link RunEvent}; must not throw. */
+  readonly onEvent?: ((event: RunEvent) => void) | undefined;
+  /** How long after its submit a status 404 is taken for Vellum's lag rather than a lost execution. @default 15_000 */
+  readonly statusNotFoundGraceMs?: number | undefined;
+  /** The planner's run-time estimate before anything is observed, in ms. @default 1000 */
+  readonly initialDurationEstimateMs?: number | undefined;
+}
+
+/** A live view of a run's progress (mutated in place; copy it to keep a snapshot). */
+export interface RunProgress {
+  readonly total: number;
+  readonly submitted: number;
+  readonly finished: number;
+  readonly passed: number;
+  /** Executions believed running on the server. */
+  readonly running: number;
+  /** Executions believed waiting in the server's queue. */
+  readonly queued: number;
+}
+
+/** What a run reports while it goes. */
+export type RunEvent =
+  | {
+      readonly type: 'started';
+      readonly runId: string;
+      readonly externalIdPrefix: string;
+      readonly progress: RunProgress;
+    }
+  | {
+      readonly type: 'submitted';
+      readonly index: number;
+      readonly id: string;
+      readonly executionId: string;
+      readonly progress: RunProgress;
+    }
+  | { readonly type: 'record'; readonly record: CaseRecord; readonly progress: RunProgress }
+  | { readonly type: 'server-limit'; readonly limit: number; readonly progress: RunProgress }
+  | {
+      readonly type: 'stopping';
+      readonly reason: StopReason;
+      readonly message: string;
+      readonly progress: RunProgress;
+    };
+
+/** Why a run stopped before its cases were done. */
+export type StopReason = 'fatal' | 'deadline' | 'interrupted';
+
+/** What {@link runBatch} resolves with. */
+export interface RunResult {
+  readonly summary: Summary;
+  readonly outDir: string;
+  /** The text of `report.md`. */
+  readonly markdown: string;
+}
+
+const optionsSchema = z.object({
+  concurrency: z.number().int().min(1).max(10_000),
+  timeoutMs: z.number().positive().optional(),
+  executionTimeoutMs: z.number().positive().optional(),
+  externalIdPrefix: z.string().max(200).optional(),
+});
+
+/**
+ * Runs every case of `options.dataset` against the workflow and writes the out directory.
+ * Resolves when every case has its record (also after a deadline, an abort or a fatal API error, which
+ * `summary.stopped` reports); rejects only with a {@link ConfigError} before anything is submitted.
+ */
+export async function runBatch(options: RunBatchOptions): Promise<RunResult> {
+  const workflow = resolveWorkflow(options.workflow);
+  const parsed = optionsSchema.safeParse({
+    concurrency: options.concurrency ?? 32,
+    timeoutMs: options.timeoutMs,
+    executionTimeoutMs: options.executionTimeoutMs,
+    externalIdPrefix: options.externalIdPrefix,
+  });
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ConfigError(
+      `invalid run option ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`,
+    );
+  }
+  const runId = options.runId ?? randomBytes(4).toString('hex');
+  const externalIdPrefix = options.externalIdPrefix ?? `vb-${runId}-`;
+  await mkdir(options.outDir, { recursive: true });
+
+  const run = new BatchRun(options, workflow, runId, externalIdPrefix, parsed.data.concurrency);
+  return run.execute();
+}
+
+function resolveWorkflow(target: WorkflowTarget): WorkflowRef {
+  const name = target.deploymentName?.trim() || null;
+  const id = target.deploymentId?.trim() || null;
+  if ((name === null) === (id === null)) {
+    throw new ConfigError('name exactly one workflow: a deployment name or a deployment id');
+  }
+  return { deployment_name: name, deployment_id: id, release_tag: target.releaseTag?.trim() || 'LATEST' };
+}
+
+type FlightState = 'submitting' | 'running' | 'queued' | 'done';
+
+interface Flight {
+  readonly seq: number;
+  readonly case: Case;
+  readonly externalId: string;
+  state: FlightState;
+  executionId: string | null;
+  submittedAt: number;
+  /** When the execution is believed to have started running on the server. */
+  startedAt: number;
+  /** Looks at the status since the execution was believed started. */
+  looks: number;
+  /** Wakes the flight from its current wait (promotion, probe); null while not waiting. */
+  wake: AbortController | null;
+  /** Set when the probe loop wants this queued flight to look at its status once. */
+  probe: boolean;
+}
+
+class BatchRun {
+  readonly #options: RunBatchOptions;
+  readonly #client: VellumClient;
+  readonly #clock: Clock;
+  readonly #workflow: WorkflowRef;
+  readonly #runId: string;
+  readonly #prefix: string;
+  readonly #planner: PollPlanner;
+  readonly #stop = new AbortController();
+  #stopping: { reason: StopReason; message: string } | null = null;
+
+  readonly #outstanding = new Map<number, Flight>();
+  /** Flights believed queued on the server, oldest first; `#queueHead` skips the ones already gone. */
+  #queue: Flight[] = [];
+  #queueHead = 0;
+  #probing = false;
+  #seq = 0;
+  #running = 0;
+  readonly #progress = { total: 0, submitted: 0, finished: 0, passed: 0, running: 0, queued: 0 };
+  #journal: JournalWriter | null = null;
+  #wakeMain: (() => void) | null = null;
+  readonly #builder = new SummaryBuilder();
+
+  constructor(
+    options: RunBatchOptions,
+    workflow: WorkflowRef,
+    runId: string,
+    prefix: string,
+    concurrency: number,
+  ) {
+    this.#options = options;
+    this.#client = options.client;
+    this.#clock = options.clock ?? systemClock;
+    this.#workflow = workflow;
+    this.#runId = runId;
+    this.#prefix = prefix;
+    this.#planner = new PollPlanner({
+      maxWindow: concurrency,
+      initialDurationMs: options.initialDurationEstimateMs ?? 1000,
+    });
+    this.#progress.total = options.dataset.size;
+    // Every waiting flight and every request in the air listens on the stop signal.
+    setMaxListeners(0, this.#stop.signal);
+  }
+
+  async execute(): Promise<RunResult> {
+    const { outDir, dataset, signal } = this.#options;
+    const startedAt = new Date(this.#clock.now());
+    this.#journal = JournalWriter.create(join(outDir, 'journal.jsonl'), {
+      t: 'run',
+      v: 1,
+      run_id: this.#runId,
+      external_id_prefix: this.#prefix,
+      dataset: { path: dataset.path, cases: dataset.size },
+      workflow: this.#workflow,
+      shard: this.#options.shard ?? null,
+      started_at: startedAt.toISOString(),
+    });
+    const onAbort = (): void => this.#requestStop('interrupted', 'the run was interrupted');
+    if (signal?.aborted) onAbort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const deadline = new AbortController();
+    if (this.#options.timeoutMs !== undefined) {
+      const ms = this.#options.timeoutMs;
+      this.#clock.sleep(ms, deadline.signal).then(
+        () => this.#requestStop('deadline', `the run deadline of ${Math.round(ms / 1000)}s was reached`),
+        () => undefined,
+      );
+    }
+    this.#emit({
+      type: 'started',
+      runId: this.#runId,
+      externalIdPrefix: this.#prefix,
+      progress: this.#progress,
+    });
+
+    try {
+      await this.#submitAll(dataset.cases());
+      return await this.#finish(startedAt);
+    } finally {
+      deadline.abort();
+      signal?.removeEventListener('abort', onAbort);
+      this.#journal.close();
+    }
+  }
+
+  /** Pulls cases while the window has room; after a stop, gives every case not yet started its record. */
+  async #submitAll(source: AsyncIterable<Case> | Iterable<Case>): Promise<void> {
+    const flights = new Set<Promise<void>>();
+    for await (const c of source) {
+      while (this.#stopping === null && this.#outstanding.size >= this.#planner.window) {
+        await new Promise<void>((resolve) => (this.#wakeMain = resolve));
+        this.#wakeMain = null;
+      }
+      if (this.#stopping !== null) {
+        this.#record(this.#notStartedRecord(c));
+        continue;
+      }
+      const flight = this.#fly(c);
+      flights.add(flight);
+      void flight.finally(() => flights.delete(flight));
+    }
+    await Promise.all(flights);
+  }
+
+  #requestStop(reason: StopReason, message: string): void {
+    if (this.#stopping !== null) return;
+    this.#stopping = { reason, message };
+    this.#emit({ type: 'stopping', reason, message, progress: this.#progress });
+    this.#stop.abort(new Error(message));
+    this.#wakeMain?.();
+  }
+
+  /** One case from submit to record. Never rejects. */
+  async #fly(c: Case): Promise<void> {
+    const flight: Flight = {
+      seq: this.#seq++,
+      case: c,
+      externalId: `${this.#prefix}${c.id}`,
+      state: 'submitting',
+      executionId: null,
+      submittedAt: this.#clock.now(),
+      startedAt: 0,
+      looks: 0,
+      wake: null,
+      probe: false,
+    };
+    this.#outstanding.set(flight.seq, flight);
+    try {
+      const record = await this.#submit(flight);
+      this.#record(record ?? (await this.#track(flight)));
+    } catch (error) {
+      // A bug here must not lose the case: record it as failed on our side with the message.
+      this.#record(this.#localRecord(flight, 'SUBMIT_FAILED', errorOf(error, 'INTERNAL_ERROR')));
+    } finally {
+      this.#leave(flight);
+    }
+  }
+
+  /** Submits the case; returns a record when it ended here (failed or stopped), null when it is being executed. */
+  async #submit(flight: Flight): Promise<CaseRecord | null> {
+    const journal = this.#journal!;
+    const c = flight.case;
+    journal.intent(c.index, flight.externalId);
+    flight.submittedAt = this.#clock.now();
+    let executionId: string | null;
+    try {
+      const response = await this.#client.executeWorkflowAsync(
+        {
+          inputs: c.inputs,
+          ...(this.#workflow.deployment_name !== null
+            ? { workflowDeploymentName: this.#workflow.deployment_name }
+            : { workflowDeploymentId: this.#workflow.deployment_id! }),
+          releaseTag: this.#workflow.release_tag,
+          externalId: flight.externalId,
+          ...(Object.keys(c.metadata).length > 0 ? { metadata: c.metadata } : {}),
+        },
+        { signal: this.#stop.signal },
+      );
+      executionId = response.execution_id;
+    } catch (error) {
+      if (this.#stopping !== null) return this.#stoppedRecord(flight);
+      if (error instanceof ExternalIdConflictError) {
+        // Our external id is taken: an earlier attempt whose answer was lost started it. Find it and track it.
+        executionId = await this.#reconcile(flight);
+        if (executionId === null) {
+          return this.#localRecord(flight, 'SUBMIT_FAILED', {
+            code: 'EXTERNAL_ID_CONFLICT',
+            message: `external id ${flight.externalId} is already used in this workspace, and no execution of this workflow carries it`,
+          });
+        }
+      } else {
+        if (isFatal(error, 'submit')) this.#requestStop('fatal', fatalMessage(error));
+        return this.#localRecord(flight, 'SUBMIT_FAILED', errorOf(error, 'SUBMIT_ERROR'));
+      }
+    }
+    flight.executionId = executionId;
+    journal.submitted(c.index, executionId, new Date(this.#clock.now()));
+    this.#progress.submitted += 1;
+    this.#emit({ type: 'submitted', index: c.index, id: c.id, executionId, progress: this.#progress });
+    const limit = this.#planner.serverLimit;
+    if (limit !== null && this.#running >= limit) {
+      this.#enqueue(flight);
+    } else {
+      this.#startRunning(flight, flight.submittedAt);
+    }
+    return null;
+  }
+
+  async #reconcile(flight: Flight): Promise<string | null> {
+    const deployment = this.#workflow.deployment_id ?? this.#workflow.deployment_name!;
+    try {
+      return await findExecutionByExternalId(this.#client, deployment, flight.externalId, {
+        signal: this.#stop.signal,
+      });
+    } catch {
+      return null;
+    }
+  }
+
+  /** Polls the execution until it is final, timed out, or the run stops. */
+  async #track(flight: Flight): Promise<CaseRecord> {
+    const executionTimeout = this.#options.executionTimeoutMs;
+    const grace = this.#options.statusNotFoundGraceMs ?? 15_000;
+    const executionId = flight.executionId!;
+    for (;;) {
+      if (this.#stopping !== null) return this.#stoppedRecord(flight);
+      const now = this.#clock.now();
+      const deadline = executionTimeout === undefined ? Infinity : flight.submittedAt + executionTimeout;
+      if (now >= deadline) {
+        return this.#localRecord(flight, 'TIMED_OUT', {
+          code: 'EXECUTION_TIMEOUT',
+          message: `no final status within the execution timeout of ${Math.round(executionTimeout! / 1000)}s`,
+        });
+      }
+      let delay: number | null;
+      if (flight.state === 'queued') delay = null;
+      else if (flight.looks === 0) delay = this.#planner.firstDelay(now - flight.startedAt);
+      else delay = this.#planner.nextDelay(flight.looks);
+      await this.#wait(flight, Math.min(delay ?? Infinity, deadline - now));
+      if (this.#stopping !== null) return this.#stoppedRecord(flight);
+      if (this.#clock.now() >= deadline) continue;
+      if (flight.state === 'queued' && !flight.probe) continue;
+      flight.probe = false;
+
+      let status;
+      try {
+        status = await this.#client.getExecutionStatus(executionId, { signal: this.#stop.signal });
+      } catch (error) {
+        if (this.#stopping !== null) return this.#stoppedRecord(flight);
+        if (error instanceof NotFoundError && this.#clock.now() - flight.submittedAt < grace) {
+          flight.looks += 1;
+          continue;
+        }
+        if (error instanceof NotFoundError) {
+          return this.#localRecord(flight, 'SUBMIT_FAILED', {
+            code: 'EXECUTION_NOT_FOUND',
+            message: `execution ${executionId} was accepted but its status is still unknown to Vellum after ${Math.round(grace / 1000)}s`,
+          });
+        }
+        if (isFatal(error, 'status')) {
+          this.#requestStop('fatal', fatalMessage(error));
+          return this.#stoppedRecord(flight);
+        }
+        flight.looks += 1; // the client already retried; keep tracking on a longer schedule
+        continue;
+      }
+
+      if (status.status === 'FULFILLED' || status.status === 'REJECTED') {
+        if (flight.state === 'running' && flight.looks === 0) this.#planner.learnFirstLook(true);
+        const fulfilled = status.status === 'FULFILLED';
+        const outputs = fulfilled ? status.outputs : null;
+        const assertions = evaluateCase(flight.case, outputs);
+        return this.#finalRecord(flight, {
+          status: fulfilled ? 'FULFILLED' : 'REJECTED',
+          passed: fulfilled && assertions.every((a) => a.passed),
+          outputs,
+          error: fulfilled
+            ? null
+            : (status.error ?? { code: 'UNKNOWN', message: 'rejected without an error' }),
+          assertions,
+          execution_detail_url: status.execution_detail_url,
+        });
+      }
+      if (status.status === 'PENDING') {
+        if (flight.state === 'running') this.#demote(flight);
+        continue;
+      }
+      // INITIATED, STREAMING, or a status this version does not know: it is running.
+      if (flight.state === 'queued') {
+        this.#dequeue(flight);
+        this.#startRunning(flight, this.#clock.now());
+        continue;
+      }
+      if (flight.looks === 0) this.#planner.learnFirstLook(false);
+      flight.looks += 1;
+    }
+  }
+
+  /** Sleeps up to `ms` (Infinity: until woken), returning early when woken or when the run stops. */
+  async #wait(flight: Flight, ms: number): Promise<void> {
+    const wake = new AbortController();
+    flight.wake = wake;
+    try {
+      await this.#clock.sleep(Math.min(ms, 2_147_000_000), AbortSignal.any([wake.signal, this.#stop.signal]));
+    } catch {
+      // woken or stopped: the caller looks at the state
+    } finally {
+      flight.wake = null;
+    }
+  }
+
+  #startRunning(flight: Flight, since: number): void {
+    flight.state = 'running';
+    flight.startedAt = since;
+    flight.looks = 0;
+    this.#running += 1;
+    this.#progress.running = this.#running;
+  }
+
+  /** A flight believed running was seen queued: the server's limit is the running flights submitted before it. */
+  #demote(flight: Flight): void {
+    let runningBefore = 0;
+    for (const other of this.#outstanding.values()) {
+      if (other.seq < flight.seq && other.state === 'running') runningBefore += 1;
+    }
+    const before = this.#planner.serverLimit;
+    this.#planner.learnQueued(runningBefore);
+    if (this.#planner.serverLimit !== before) {
+      this.#emit({ type: 'server-limit', limit: this.#planner.serverLimit!, progress: this.#progress });
+    }
+    this.#running -= 1;
+    this.#progress.running = this.#running;
+    this.#enqueue(flight);
+  }
+
+  #enqueue(flight: Flight): void {
+    flight.state = 'queued';
+    // Keep the queue in submit order: a demoted flight may be older than flights queued after it.
+    let at = this.#queue.length;
+    while (at > this.#queueHead && this.#queue[at - 1]!.seq > flight.seq) at -= 1;
+    this.#queue.splice(at, 0, flight);
+    this.#progress.queued += 1;
+    this.#startProbing();
+  }
+
+  #dequeue(flight: Flight): void {
+    const at = this.#queue.indexOf(flight, this.#queueHead);
+    if (at >= 0) this.#queue.splice(at, 1);
+    this.#progress.queued -= 1;
+    this.#compactQueue();
+  }
+
+  /** One execution finished: the server starts the oldest queued one now (FIFO), so do we. */
+  #promoteOne(): void {
+    const head = this.#queue[this.#queueHead];
+    if (head === undefined) return;
+    this.#queueHead += 1;
+    this.#progress.queued -= 1;
+    this.#compactQueue();
+    this.#startRunning(head, this.#clock.now());
+    head.wake?.abort();
+  }
+
+  #compactQueue(): void {
+    if (this.#queueHead > 1024 && this.#queueHead * 2 > this.#queue.length) {
+      this.#queue = this.#queue.slice(this.#queueHead);
+      this.#queueHead = 0;
+    }
+  }
+
+  /** While executions are queued, looks at the oldest one now and then, in case our model of the queue is wrong. */
+  #startProbing(): void {
+    if (this.#probing) return;
+    this.#probing = true;
+    const loop = async (): Promise<void> => {
+      while (this.#stopping === null && this.#queueHead < this.#queue.length) {
+        try {
+          await this.#clock.sleep(this.#planner.queuedProbeDelay(), this.#stop.signal);
+        } catch {
+          break;
+        }
+        const head = this.#queue[this.#queueHead];
+        if (head?.state === 'queued') {
+          head.probe = true;
+          head.wake?.abort();
+        }
+      }
+      this.#probing = false;
+    };
+    void loop();
+  }
+
+  #leave(flight: Flight): void {
+    if (flight.state === 'running') {
+      this.#running -= 1;
+      this.#progress.running = this.#running;
+      if (this.#stopping === null) this.#promoteOne();
+    } else if (flight.state === 'queued') {
+      this.#dequeue(flight);
+    }
+    flight.state = 'done';
+    this.#outstanding.delete(flight.seq);
+    this.#wakeMain?.();
+  }
+
+  #finalRecord(
+    flight: Flight,
+    result: Pick<
+      CaseRecord,
+      'status' | 'passed' | 'outputs' | 'error' | 'assertions' | 'execution_detail_url'
+    >,
+  ): CaseRecord {
+    const finished = this.#clock.now();
+    return {
+      index: flight.case.index,
+      id: flight.case.id,
+      external_id: flight.externalId,
+      execution_id: flight.executionId,
+      ...result,
+      attempts: 1,
+      submitted_at: new Date(flight.submittedAt).toISOString(),
+      finished_at: new Date(finished).toISOString(),
+      latency_ms: finished - flight.submittedAt,
+    };
+  }
+
+  /** A record for a case that ended on our side. */
+  #localRecord(flight: Flight, status: CaseStatus, error: CaseError): CaseRecord {
+    return {
+      ...this.#finalRecord(flight, {
+        status,
+        passed: false,
+        outputs: null,
+        error,
+        assertions: [],
+        execution_detail_url: null,
+      }),
+      latency_ms: null,
+    };
+  }
+
+  #stoppedRecord(flight: Flight): CaseRecord {
+    const stop = this.#stopping!;
+    const started = flight.executionId !== null;
+    const status: CaseStatus = stop.reason === 'deadline' ? 'TIMED_OUT' : 'CANCELLED';
+    return this.#localRecord(flight, status, {
+      code: stopCode(stop.reason),
+      message: started
+        ? `${stop.message} before the execution finished; it may still finish in Vellum`
+        : `${stop.message} while the case was being submitted`,
+    });
+  }
+
+  #notStartedRecord(c: Case): CaseRecord {
+    const stop = this.#stopping!;
+    return {
+      index: c.index,
+      id: c.id,
+      external_id: `${this.#prefix}${c.id}`,
+      execution_id: null,
+      status: stop.reason === 'deadline' ? 'TIMED_OUT' : 'CANCELLED',
+      passed: false,
+      outputs: null,
+      error: { code: stopCode(stop.reason), message: `not submitted: ${stop.message}` },
+      assertions: [],
+      attempts: 0,
+      submitted_at: null,
+      finished_at: new Date(this.#clock.now()).toISOString(),
+      latency_ms: null,
+      execution_detail_url: null,
+    };
+  }
+
+  #record(record: CaseRecord): void {
+    this.#journal!.record(record);
+    this.#progress.finished += 1;
+    if (record.passed) this.#progress.passed += 1;
+    this.#emit({ type: 'record', record, progress: this.#progress });
+  }
+
+  #emit(event: RunEvent): void {
+    this.#options.onEvent?.(event);
+  }
+
+  async #finish(startedAt: Date): Promise<RunResult> {
+    const { outDir, dataset } = this.#options;
+    const journal = this.#journal!;
+    const resultsPath = join(outDir, 'results.jsonl');
+    const tmp = `${resultsPath}.tmp`;
+    const out = createWriteStream(tmp);
+    for (const record of journal.records()) {
+      this.#builder.add(record);
+      if (!out.write(`${serializeRecord(record)}\n`)) await once(out, 'drain');
+    }
+    out.end();
+    await once(out, 'finish');
+    await rename(tmp, resultsPath);
+
+    const stats = this.#client.stats;
+    const summary = this.#builder.build({
+      workflow: this.#workflow,
+      shard: this.#options.shard ?? null,
+      runId: this.#runId,
+      externalIdPrefix: this.#prefix,
+      dataset: { path: dataset.path, cases: dataset.size },
+      startedAt,
+      finishedAt: new Date(this.#clock.now()),
+      apiCalls: { submit: stats.submit, status: stats.status, retries: stats.retries },
+      stopped: this.#stopping,
+      ...(this.#options.gate !== undefined ? { gate: this.#options.gate } : {}),
+    });
+    const { markdown } = await writeReports(outDir, summary);
+    return { summary, outDir, markdown };
+  }
+}
+
+function stopCode(reason: StopReason): string {
+  if (reason === 'deadline') return 'RUN_DEADLINE';
+  if (reason === 'fatal') return 'RUN_STOPPED';
+  return 'INTERRUPTED';
+}
+
+/** Errors after which no further request can succeed: a bad key anywhere, an unknown deployment on submit. */
+function isFatal(error: unknown, operation: 'submit' | 'status'): boolean {
+  if (error instanceof AuthenticationError) return true;
+  return operation === 'submit' && error instanceof NotFoundError;
+}
+
+function fatalMessage(error: unknown): string {
+  if (error instanceof AuthenticationError) {
+    return `Vellum refused the API key (${error.status}: ${error.detail}); check the key and its workspace`;
+  }
+  if (error instanceof NotFoundError) {
+    return `Vellum does not know this workflow deployment (${error.status}: ${error.detail}); check the name or id and the release tag`;
+  }
+  return error instanceof Error ? error.message : String(error);
+}
+
+function errorOf(error: unknown, fallbackCode: string): CaseError {
+  if (error instanceof VellumBatchError) return { code: error.code, message: error.message };
+  if (error instanceof Error) return { code: fallbackCode, message: error.message };
+  return { code: fallbackCode, message: String(error) };
+}

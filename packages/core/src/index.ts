@@ -1,0 +1,80 @@
+/**
+ * `@vellum-batch/core`: submit a batch of Vellum workflow executions safely, track every one to its end, journal
+ * everything, evaluate expectations, compute a verdict and write the results. Nothing runs on import.
+ */
+export { createClient, ExternalIdConflictError, DEFAULT_BASE_URL } from './client.js';
+export type {
+  ClientOptions,
+  ClientOperation,
+  ClientStats,
+  ExecuteWorkflowRequest,
+  ExecutionEvent,
+  ExecutionEventsPage,
+  ExecutionStatusResponse,
+  RequestOptions,
+  RetryInfo,
+  VellumClient,
+} from './client.js';
+export { defaultRetryPolicy, parseRetryAfter, retryDelayMs, shouldRetry } from './retry.js';
+export type { RetryPolicy } from './retry.js';
+export {
+  ApiError,
+  AuthenticationError,
+  BadRequestError,
+  ConfigError,
+  ConnectionError,
+  DatasetError,
+  NotFoundError,
+  RateLimitError,
+  ResponseValidationError,
+  ServerError,
+  TimeoutError,
+  VellumBatchError,
+} from './errors.js';
+export type { DatasetIssue } from './errors.js';
+export { loadDataset, openDataset, inferInputs, parseCase, DATASET_EXTENSIONS } from './dataset.js';
+export type { Dataset, DatasetFormat, DatasetInfo, OpenDatasetOptions } from './dataset.js';
+export { deepEqual, evaluateCase } from './assertions.js';
+export { evaluateGate, parseRate } from './gate.js';
+export type { GateCounts } from './gate.js';
+export { formatDuration, parseDuration } from './duration.js';
+export { inShard, shardOf } from './shard.js';
+export type { ShardRef } from './shard.js';
+export { runBatch } from './engine/run.js';
+export type {
+  BatchSource,
+  RunBatchOptions,
+  RunEvent,
+  RunProgress,
+  RunResult,
+  StopReason,
+  WorkflowTarget,
+} from './engine/run.js';
+export { findExecutionByExternalId } from './engine/reconcile.js';
+export { SummaryBuilder } from './report/summary.js';
+export type { SummaryMeta } from './report/summary.js';
+export { readRecords, serializeRecord } from './report/jsonl.js';
+export { writeJunit } from './report/junit.js';
+export { renderMarkdown } from './report/markdown.js';
+export type { MarkdownOptions } from './report/markdown.js';
+export { writeReports } from './report/write.js';
+export type { WriteReportsOptions } from './report/write.js';
+export { systemClock } from './internal/clock.js';
+export type { Clock } from './internal/clock.js';
+export { ASSERTION_OPS, CASE_STATUSES, INPUT_TYPES } from './types.js';
+export type {
+  Assertion,
+  AssertionOp,
+  AssertionResult,
+  Case,
+  CaseError,
+  CaseRecord,
+  CaseStatus,
+  ExecutionStatus,
+  GateOptions,
+  GateResult,
+  InputType,
+  Summary,
+  WorkflowInput,
+  WorkflowRef,
+} from './types.js';

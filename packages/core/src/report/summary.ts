@@ -1,0 +1,113 @@
+/**
+ * `summary.json`: counts, rates, gate, timings and API call counts of a run (SPEC section 4),
+ * built from a stream of records without holding them.
+ */
+import { evaluateGate } from '../gate.js';
+import type { CaseRecord, CaseStatus, GateOptions, Summary, WorkflowRef } from '../types.js';
+
+/** What the summary needs beyond the records themselves. */
+export interface SummaryMeta {
+  readonly workflow: WorkflowRef;
+  /** The shard this run covered (1-based index), or null for the whole dataset. */
+  readonly shard: { readonly index: number; readonly count: number } | null;
+  readonly runId: string;
+  readonly externalIdPrefix: string;
+  /** The dataset file and how many cases it holds (all shards). */
+  readonly dataset: { readonly path: string; readonly cases: number };
+  readonly startedAt: Date;
+  readonly finishedAt: Date;
+  readonly apiCalls: { readonly submit: number; readonly status: number; readonly retries: number };
+  /** Why the run stopped early, or null when it ran to the end. */
+  readonly stopped: Summary['stopped'];
+  /** Gate thresholds. @default `{ maxFailureRate: 0, minCases: 1 }` */
+  readonly gate?: GateOptions | undefined;
+}
+
+/**
+ * Accumulates records one at a time, then builds the {@link Summary} with the gate applied.
+ * Memory: a few counters plus one latency number per record.
+ */
+export class SummaryBuilder {
+  #total = 0;
+  #passed = 0;
+  readonly #byStatus: Record<CaseStatus, number> = {
+    FULFILLED: 0,
+    REJECTED: 0,
+    SUBMIT_FAILED: 0,
+    TIMED_OUT: 0,
+    CANCELLED: 0,
+  };
+  #latencies: number[] = [];
+
+  /** Counts one record. */
+  add(record: CaseRecord): void {
+    this.#total += 1;
+    if (record.passed) this.#passed += 1;
+    this.#byStatus[record.status] += 1;
+    if (record.latency_ms !== null && Number.isFinite(record.latency_ms))
+      this.#latencies.push(record.latency_ms);
+  }
+
+  /** How many records were added so far. */
+  get count(): number {
+    return this.#total;
+  }
+
+  /** Builds the summary of every record added so far; `verdict` is `pass` iff the gate passed. */
+  build(meta: SummaryMeta): Summary {
+    const total = this.#total;
+    const passed = this.#passed;
+    const failed = total - passed;
+    const s = this.#byStatus;
+    const errored = s.SUBMIT_FAILED + s.TIMED_OUT + s.CANCELLED;
+    const gate = evaluateGate({ total, passed, errored }, meta.gate);
+    const sorted = Float64Array.from(this.#latencies).sort();
+    return {
+      total,
+      passed,
+      failed,
+      fulfilled: s.FULFILLED,
+      rejected: s.REJECTED,
+      errored,
+      submit_failed: s.SUBMIT_FAILED,
+      timed_out: s.TIMED_OUT,
+      cancelled: s.CANCELLED,
+      failure_rate: total === 0 ? 0 : failed / total,
+      error_rate: total === 0 ? 0 : errored / total,
+      gate,
+      verdict: gate.passed ? 'pass' : 'fail',
+      workflow: meta.workflow,
+      shard: meta.shard,
+      run_id: meta.runId,
+      external_id_prefix: meta.externalIdPrefix,
+      dataset: meta.dataset,
+      started_at: meta.startedAt.toISOString(),
+      finished_at: meta.finishedAt.toISOString(),
+      duration_ms: Math.max(0, meta.finishedAt.getTime() - meta.startedAt.getTime()),
+      latency_ms: {
+        p50: percentile(sorted, 50),
+        p95: percentile(sorted, 95),
+        max: sorted.length === 0 ? null : (sorted[sorted.length - 1] ?? null),
+      },
+      api_calls: meta.apiCalls,
+      stopped: meta.stopped,
+    };
+  }
+}
+
+/**
+ * The `p`-th percentile of ascending values, by nearest rank: the smallest value such that
+ * at least `p`% of the values are at or below it.
+ *
+ * @param sortedValues - Values sorted ascending.
+ * @param p - The percentile, 0..100 (0 gives the smallest value).
+ * @returns The value, or null when there are no values.
+ * @throws RangeError when `p` is outside 0..100.
+ */
+export function percentile(sortedValues: ArrayLike<number>, p: number): number | null {
+  if (!(p >= 0 && p <= 100)) throw new RangeError(`percentile: ${p} is not between 0 and 100`);
+  const n = sortedValues.length;
+  if (n === 0) return null;
+  const rank = Math.max(1, Math.ceil((p / 100) * n));
+  return sortedValues[Math.min(rank, n) - 1] ?? null;
+}

@@ -1,0 +1,74 @@
+/**
+ * Writes the report files of an out directory from its `results.jsonl` and the run's summary.
+ */
+import { access, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { CaseRecord, Summary } from '../types.js';
+import { readRecords } from './jsonl.js';
+import { writeJunit } from './junit.js';
+import { DEFAULT_MAX_FAILURE_ROWS, renderMarkdown } from './markdown.js';
+
+/** Options of {@link writeReports}. */
+export interface WriteReportsOptions {
+  /** Link to the uploaded results artifact, shown in the report. @default none */
+  readonly artifactUrl?: string | undefined;
+  /** Most failing cases listed in the report. @default 50 */
+  readonly maxFailures?: number | undefined;
+}
+
+/**
+ * Writes `summary.json` (pretty, 2 spaces), `report.md` and `junit.xml` into `outDir`, reading the records
+ * back from `${outDir}/results.jsonl` as a stream (a missing file counts as no records). Each file is written
+ * atomically: to `name.tmp`, then renamed. Memory stays bounded: only the first `maxFailures` failing
+ * records are kept for the report.
+ *
+ * @returns The report's Markdown text (the same as `report.md`).
+ * @throws Error naming the file and line when `results.jsonl` holds an invalid record.
+ */
+export async function writeReports(
+  outDir: string,
+  summary: Summary,
+  options: WriteReportsOptions = {},
+): Promise<{ markdown: string }> {
+  const maxFailures = Math.max(0, Math.floor(options.maxFailures ?? DEFAULT_MAX_FAILURE_ROWS));
+  await writeAtomic(join(outDir, 'summary.json'), (tmp) =>
+    writeFile(tmp, `${JSON.stringify(summary, null, 2)}\n`),
+  );
+
+  const resultsFile = join(outDir, 'results.jsonl');
+  const source = (await exists(resultsFile)) ? readRecords(resultsFile) : noRecords();
+  const failures: CaseRecord[] = [];
+  async function* collectFailures(): AsyncIterable<CaseRecord> {
+    for await (const record of source) {
+      if (!record.passed && failures.length < maxFailures) failures.push(record);
+      yield record;
+    }
+  }
+  await writeAtomic(join(outDir, 'junit.xml'), (tmp) => writeJunit(tmp, collectFailures(), summary));
+
+  const markdown = renderMarkdown(summary, failures, { artifactUrl: options.artifactUrl, maxFailures });
+  await writeAtomic(join(outDir, 'report.md'), (tmp) => writeFile(tmp, markdown));
+  return { markdown };
+}
+
+async function writeAtomic(file: string, write: (tmp: string) => Promise<void>): Promise<void> {
+  const tmp = `${file}.tmp`;
+  try {
+    await write(tmp);
+    await rename(tmp, file);
+  } catch (error) {
+    await rm(tmp, { force: true });
+    throw error;
+  }
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await access(file);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function* noRecords(): AsyncIterable<CaseRecord> {}

@@ -1,0 +1,171 @@
+/**
+ * The data shapes shared by the dataset loader, the engine and the report writers.
+ * These are exact types: everything here has already been validated at the edge.
+ */
+
+/** Input types the Vellum execute-workflow-async endpoint accepts. */
+export const INPUT_TYPES = [
+  'STRING',
+  'NUMBER',
+  'JSON',
+  'CHAT_HISTORY',
+  'IMAGE',
+  'AUDIO',
+  'VIDEO',
+  'DOCUMENT',
+] as const;
+/** One of {@link INPUT_TYPES}. */
+export type InputType = (typeof INPUT_TYPES)[number];
+
+/** A typed workflow input, as sent on the wire. */
+export interface WorkflowInput {
+  readonly name: string;
+  readonly type: InputType;
+  readonly value: unknown;
+}
+
+/** Assertion operators a dataset case may use. */
+export const ASSERTION_OPS = [
+  'equals',
+  'not_equals',
+  'contains',
+  'not_contains',
+  'matches',
+  'gte',
+  'lte',
+  'exists',
+] as const;
+/** One of {@link ASSERTION_OPS}. */
+export type AssertionOp = (typeof ASSERTION_OPS)[number];
+
+/** One assertion on one named output of an execution. */
+export interface Assertion {
+  readonly output: string;
+  readonly op: AssertionOp;
+  /** Compared value; ignored by `exists` (where `false` asserts absence). */
+  readonly value?: unknown;
+}
+
+/** One case of a dataset, validated. */
+export interface Case {
+  /** 0-based position in the dataset file. */
+  readonly index: number;
+  /** Unique id in the file; defaults to the index as a string. */
+  readonly id: string;
+  readonly inputs: readonly WorkflowInput[];
+  /** `{output_name: value}`, each checked by deep equality. */
+  readonly expected: Readonly<Record<string, unknown>>;
+  readonly assertions: readonly Assertion[];
+  readonly metadata: Readonly<Record<string, unknown>>;
+}
+
+/** Statuses the Vellum API reports for an execution (unknown values are tolerated as strings). */
+export type ExecutionStatus = 'PENDING' | 'INITIATED' | 'STREAMING' | 'FULFILLED' | 'REJECTED';
+
+/** The final state of a case: the execution's own, or what ended it on our side. */
+export const CASE_STATUSES = ['FULFILLED', 'REJECTED', 'SUBMIT_FAILED', 'TIMED_OUT', 'CANCELLED'] as const;
+/** One of {@link CASE_STATUSES}. */
+export type CaseStatus = (typeof CASE_STATUSES)[number];
+
+/** The outcome of one expectation or assertion. */
+export interface AssertionResult {
+  readonly output: string;
+  readonly op: AssertionOp;
+  readonly expected: unknown;
+  readonly actual: unknown;
+  readonly passed: boolean;
+  /** Why it failed to evaluate (a bad regular expression, say); absent when it evaluated. */
+  readonly message?: string;
+}
+
+/** An execution error as reported by Vellum, or by this tool for cases that ended on our side. */
+export interface CaseError {
+  readonly message: string;
+  readonly code: string;
+}
+
+/** One line of `results.jsonl`: the single record of one case (SPEC section 4). */
+export interface CaseRecord {
+  readonly index: number;
+  readonly id: string;
+  readonly external_id: string;
+  readonly execution_id: string | null;
+  readonly status: CaseStatus;
+  readonly passed: boolean;
+  readonly outputs: Readonly<Record<string, unknown>> | null;
+  readonly error: CaseError | null;
+  readonly assertions: readonly AssertionResult[];
+  /** How many times this case was started (greater than 1 only through `--retry-failed`). */
+  readonly attempts: number;
+  readonly submitted_at: string | null;
+  readonly finished_at: string;
+  readonly latency_ms: number | null;
+  readonly execution_detail_url: string | null;
+}
+
+/** Which workflow a run targets. */
+export interface WorkflowRef {
+  readonly deployment_name: string | null;
+  readonly deployment_id: string | null;
+  readonly release_tag: string;
+}
+
+/** Gate thresholds; `undefined` (or absent) means unset. */
+export interface GateOptions {
+  /** Highest allowed `failed / total`, 0..1. @default 0 */
+  readonly maxFailureRate?: number | undefined;
+  /** Highest allowed count of failed cases. @default unset */
+  readonly maxFailures?: number | undefined;
+  /** Highest allowed `errored / total`, 0..1. @default unset */
+  readonly maxErrorRate?: number | undefined;
+  /** Fewest cases a run must have. @default 1 */
+  readonly minCases?: number | undefined;
+}
+
+/** The gate as written in `summary.json`. */
+export interface GateResult {
+  readonly max_failure_rate: number;
+  readonly max_failures: number | null;
+  readonly max_error_rate: number | null;
+  readonly min_cases: number;
+  readonly passed: boolean;
+  /** One sentence per failed condition; empty when the gate passed. */
+  readonly reasons: readonly string[];
+}
+
+/** `summary.json` (SPEC section 4). */
+export interface Summary {
+  readonly total: number;
+  readonly passed: number;
+  readonly failed: number;
+  readonly fulfilled: number;
+  readonly rejected: number;
+  /** SUBMIT_FAILED + TIMED_OUT + CANCELLED */
+  readonly errored: number;
+  readonly submit_failed: number;
+  readonly timed_out: number;
+  readonly cancelled: number;
+  readonly failure_rate: number;
+  readonly error_rate: number;
+  readonly gate: GateResult;
+  readonly verdict: 'pass' | 'fail';
+  readonly workflow: WorkflowRef;
+  readonly shard: { readonly index: number; readonly count: number } | null;
+  readonly run_id: string;
+  readonly external_id_prefix: string;
+  readonly dataset: { readonly path: string; readonly cases: number };
+  readonly started_at: string;
+  readonly finished_at: string;
+  readonly duration_ms: number;
+  readonly latency_ms: {
+    readonly p50: number | null;
+    readonly p95: number | null;
+    readonly max: number | null;
+  };
+  readonly api_calls: { readonly submit: number; readonly status: number; readonly retries: number };
+  /** Why the run stopped early, when it did (`fatal`, `deadline`, `interrupted`). */
+  readonly stopped: {
+    readonly reason: 'fatal' | 'deadline' | 'interrupted';
+    readonly message: string;
+  } | null;
+}

@@ -1,0 +1,259 @@
+/**
+ * The engine end to end against the testkit's real HTTP fake of Vellum: every case ends with exactly one record,
+ * the server created exactly one execution per case, and the records match the server's ground truth.
+ */
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startFakeVellum } from '@vellum-batch/testkit';
+import type { FakeVellum, FakeVellumOptions } from '@vellum-batch/testkit';
+import { createClient } from '../src/client.js';
+import { runBatch } from '../src/engine/run.js';
+import type { RunBatchOptions, RunEvent } from '../src/engine/run.js';
+import type { Case, CaseRecord, Summary } from '../src/types.js';
+
+let dir: string;
+let server: FakeVellum | null = null;
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'vb-engine-'));
+});
+afterEach(async () => {
+  await server?.close();
+  server = null;
+  await rm(dir, { recursive: true, force: true });
+});
+
+function makeCase(
+  index: number,
+  inputs: Record<string, unknown>,
+  expected: Record<string, unknown> = {},
+): Case {
+  return {
+    index,
+    id: `case-${index}`,
+    inputs: Object.entries(inputs).map(([name, value]) => ({
+      name,
+      type: typeof value === 'string' ? 'STRING' : typeof value === 'number' ? 'NUMBER' : 'JSON',
+      value,
+    })),
+    expected,
+    assertions: [],
+    metadata: {},
+  };
+}
+
+function source(cases: Case[]): RunBatchOptions['dataset'] {
+  return { path: 'memory.jsonl', size: cases.length, cases: () => cases };
+}
+
+async function start(options: FakeVellumOptions = {}): Promise<FakeVellum> {
+  server = await startFakeVellum({ apiKey: 'k-secret-123', deployments: ['wf'], ...options });
+  return server;
+}
+
+async function run(
+  fake: FakeVellum,
+  cases: Case[],
+  extra: Partial<RunBatchOptions> = {},
+  apiKey = 'k-secret-123',
+): Promise<{ summary: Summary; records: CaseRecord[]; events: RunEvent[] }> {
+  const client = createClient({ apiKey, baseUrl: fake.url, retry: { baseDelayMs: 5, maxDelayMs: 20 } });
+  const events: RunEvent[] = [];
+  try {
+    const result = await runBatch({
+      client,
+      dataset: source(cases),
+      workflow: { deploymentName: 'wf' },
+      outDir: dir,
+      initialDurationEstimateMs: 20,
+      onEvent: (e) => events.push(e),
+      ...extra,
+    });
+    const lines = (await readFile(join(dir, 'results.jsonl'), 'utf8')).trim().split('\n');
+    const records = lines.filter((l) => l !== '').map((l) => JSON.parse(l) as CaseRecord);
+    return { summary: result.summary, records, events };
+  } finally {
+    await client.close();
+  }
+}
+
+describe('runBatch against the testkit server', () => {
+  it('gives every case exactly one record matching the server, with rejections and failed expectations', async () => {
+    const fake = await start({ concurrency: 6, durationMs: { min: 5, max: 40 } });
+    const cases = Array.from({ length: 80 }, (_, i) => {
+      if (i % 10 === 3) return makeCase(i, { q: `q${i}`, fake_reject: 'refused by policy' });
+      // Every 7th case expects the wrong echo.
+      return makeCase(i, { q: `q${i}` }, { q: i % 7 === 0 ? 'nope' : `q${i}` });
+    });
+    const { summary, records } = await run(fake, cases, { concurrency: 20 });
+
+    expect(records.map((r) => r.index)).toEqual(cases.map((c) => c.index));
+    expect(fake.stats.executionsCreated).toBe(80);
+    for (const record of records) {
+      const truth = fake.byExternalId(record.external_id)!;
+      expect(record.execution_id).toBe(truth.id);
+      expect(record.status).toBe(truth.status);
+      if (truth.status === 'FULFILLED') expect(record.outputs).toEqual(truth.outputs);
+      else expect(record.error).toEqual(truth.error);
+    }
+    const rejected = cases.filter((c) => c.index % 10 === 3).length;
+    const wrong = cases.filter((c) => c.index % 10 !== 3 && c.index % 7 === 0).length;
+    expect(summary.total).toBe(80);
+    expect(summary.rejected).toBe(rejected);
+    expect(summary.passed).toBe(80 - rejected - wrong);
+    expect(summary.failed).toBe(rejected + wrong);
+    expect(summary.verdict).toBe('fail');
+    expect(summary.api_calls.submit).toBe(80);
+    expect(summary.stopped).toBeNull();
+    expect(fake.stats.maxRunning).toBe(6);
+    const failing = records.find((r) => r.id === 'case-7')!;
+    expect(failing.assertions).toEqual([
+      { output: 'q', op: 'equals', expected: 'nope', actual: 'q7', passed: false },
+    ]);
+  });
+
+  it('writes results.jsonl, summary.json, report.md, junit.xml and the journal, without the key', async () => {
+    const fake = await start();
+    const cases = Array.from({ length: 12 }, (_, i) => makeCase(i, { q: `q${i}` }, { q: `q${i}` }));
+    const { summary } = await run(fake, cases, { gate: { maxFailureRate: 0 } });
+    expect(summary.verdict).toBe('pass');
+    const files = ['results.jsonl', 'summary.json', 'report.md', 'junit.xml', 'journal.jsonl'];
+    for (const file of files) {
+      const text = await readFile(join(dir, file), 'utf8');
+      expect(text.length).toBeGreaterThan(0);
+      expect(text).not.toContain('k-secret-123');
+    }
+    const written = JSON.parse(await readFile(join(dir, 'summary.json'), 'utf8')) as Summary;
+    expect(written.passed).toBe(12);
+    const journal = (await readFile(join(dir, 'journal.jsonl'), 'utf8')).trim().split('\n');
+    const kinds = journal.map((line) => (JSON.parse(line) as { t: string }).t);
+    expect(kinds.filter((k) => k === 'intent')).toHaveLength(12);
+    expect(kinds.filter((k) => k === 'sub')).toHaveLength(12);
+    expect(kinds.filter((k) => k === 'rec')).toHaveLength(12);
+    expect(kinds[0]).toBe('run');
+  });
+
+  it('learns the server limit from queued statuses and does not poll the queue every round', async () => {
+    const fake = await start({ concurrency: 4, durationMs: 30 });
+    const cases = Array.from({ length: 60 }, (_, i) => makeCase(i, { q: `q${i}` }));
+    const { summary, events } = await run(fake, cases, { concurrency: 40 });
+    expect(summary.fulfilled).toBe(60);
+    const limits = events.filter((e) => e.type === 'server-limit').map((e) => e.limit);
+    expect(limits.at(-1)).toBe(4);
+    // Polling every queued execution each round would cost dozens of requests per execution here.
+    expect(fake.stats.requests.status / 60).toBeLessThan(6);
+  });
+
+  it('reconciles a submit whose answer was lost instead of starting the case twice', async () => {
+    const fake = await start({ faults: { dropAfterAcceptRate: 0.3 }, seed: 7 });
+    const cases = Array.from({ length: 40 }, (_, i) => makeCase(i, { q: `q${i}` }, { q: `q${i}` }));
+    const { summary, records } = await run(fake, cases);
+    expect(fake.stats.faultsInjected.dropped).toBeGreaterThan(0);
+    expect(fake.stats.executionsCreated).toBe(40);
+    expect(summary.passed).toBe(40);
+    expect(new Set(records.map((r) => r.execution_id)).size).toBe(40);
+  });
+
+  it('rides out 429s, 5xx and status lag', async () => {
+    const fake = await start({
+      faults: { rateLimitRate: 0.1, retryAfterSeconds: 0, serverErrorRate: 0.05, statusLagMs: 30 },
+      seed: 3,
+    });
+    const cases = Array.from({ length: 50 }, (_, i) => makeCase(i, { q: `q${i}` }, { q: `q${i}` }));
+    const { summary } = await run(fake, cases);
+    expect(summary.passed).toBe(50);
+    expect(summary.api_calls.retries).toBeGreaterThan(0);
+    expect(fake.stats.executionsCreated).toBe(50);
+  });
+
+  it('stops at once on a bad key: the first submit fails, the rest are cancelled, nothing ran', async () => {
+    const fake = await start();
+    const cases = Array.from({ length: 30 }, (_, i) => makeCase(i, { q: `q${i}` }));
+    const { summary, records } = await run(fake, cases, { concurrency: 1 }, 'wrong-key');
+    expect(summary.stopped?.reason).toBe('fatal');
+    expect(summary.stopped?.message).toMatch(/refused the API key/);
+    expect(records).toHaveLength(30);
+    expect(records[0]!.status).toBe('SUBMIT_FAILED');
+    expect(records.slice(1).every((r) => r.status === 'CANCELLED')).toBe(true);
+    expect(fake.stats.executionsCreated).toBe(0);
+    expect(summary.api_calls.submit).toBe(1);
+  });
+
+  it('stops on an unknown deployment with a message naming the problem', async () => {
+    const fake = await start();
+    const client = createClient({ apiKey: 'k-secret-123', baseUrl: fake.url });
+    const cases = Array.from({ length: 5 }, (_, i) => makeCase(i, { q: `q${i}` }));
+    const result = await runBatch({
+      client,
+      dataset: source(cases),
+      workflow: { deploymentName: 'no-such-workflow' },
+      outDir: dir,
+      concurrency: 1,
+    });
+    await client.close();
+    expect(result.summary.stopped?.reason).toBe('fatal');
+    expect(result.summary.stopped?.message).toMatch(/does not know this workflow deployment/);
+    expect(result.summary.total).toBe(5);
+  });
+
+  it('ends unfinished cases TIMED_OUT at the run deadline and still writes every record', async () => {
+    const fake = await start({ durationMs: 20 });
+    const cases = Array.from({ length: 30 }, (_, i) =>
+      i < 5 ? makeCase(i, { q: `q${i}`, fake_never_finish: true }) : makeCase(i, { q: `q${i}` }),
+    );
+    const { summary, records } = await run(fake, cases, { concurrency: 5, timeoutMs: 400 });
+    expect(summary.stopped?.reason).toBe('deadline');
+    expect(records).toHaveLength(30);
+    expect(records.slice(0, 5).every((r) => r.status === 'TIMED_OUT')).toBe(true);
+    expect(records.slice(5).every((r) => r.status === 'TIMED_OUT' && r.execution_id === null)).toBe(true);
+    expect(records[0]!.error?.message).toMatch(/deadline .* before the execution finished/);
+  });
+
+  it('times out one execution after --execution-timeout while the others finish', async () => {
+    const fake = await start({ durationMs: 10 });
+    const cases = Array.from({ length: 10 }, (_, i) =>
+      i === 4 ? makeCase(i, { q: 'stuck', fake_never_finish: true }) : makeCase(i, { q: `q${i}` }),
+    );
+    const { summary, records } = await run(fake, cases, { executionTimeoutMs: 300 });
+    expect(records[4]!.status).toBe('TIMED_OUT');
+    expect(records[4]!.error?.code).toBe('EXECUTION_TIMEOUT');
+    expect(summary.fulfilled).toBe(9);
+    expect(summary.stopped).toBeNull();
+  });
+
+  it('cancels unfinished cases when aborted and resolves with every record', async () => {
+    const fake = await start({ durationMs: 10_000, concurrency: 2 });
+    const cases = Array.from({ length: 20 }, (_, i) => makeCase(i, { q: `q${i}` }));
+    const controller = new AbortController();
+    const pending = run(fake, cases, {
+      concurrency: 4,
+      signal: controller.signal,
+      onEvent: (e) => {
+        if (e.type === 'submitted' && e.progress.submitted === 4) controller.abort();
+      },
+    });
+    const { summary, records } = await pending;
+    expect(summary.stopped?.reason).toBe('interrupted');
+    expect(records).toHaveLength(20);
+    expect(records.every((r) => r.status === 'CANCELLED')).toBe(true);
+    expect(records.filter((r) => r.execution_id !== null)).toHaveLength(4);
+    expect(fake.stats.executionsCreated).toBe(4);
+  });
+
+  it('refuses a workflow named twice or not at all before sending anything', async () => {
+    const fake = await start();
+    const client = createClient({ apiKey: 'k-secret-123', baseUrl: fake.url });
+    const base = { client, dataset: source([makeCase(0, { q: 'x' })]), outDir: dir };
+    await expect(runBatch({ ...base, workflow: {} })).rejects.toThrow(/exactly one workflow/);
+    await expect(runBatch({ ...base, workflow: { deploymentName: 'a', deploymentId: 'b' } })).rejects.toThrow(
+      /exactly one workflow/,
+    );
+    await expect(runBatch({ ...base, workflow: { deploymentName: 'wf' }, concurrency: 0 })).rejects.toThrow(
+      /concurrency/,
+    );
+    await client.close();
+    expect(fake.stats.requests.submit).toBe(0);
+  });
+});
