@@ -131,8 +131,11 @@ export function parseRunFlags(raw: Record<string, unknown>, env: NodeJS.ProcessE
       `--track ${flags.track}: webhook tracking is not available in this version yet; use --track poll`,
     );
   }
-  if (flags.resume === true) problems.push('--resume is not available in this version yet');
-  if (flags.retryFailed === true) problems.push('--retry-failed is not available in this version yet');
+  if (flags.resume === true && flags.retryFailed === true) {
+    problems.push(
+      '--resume and --retry-failed do not go together: resume the unfinished run first, then retry its failures',
+    );
+  }
   if (problems.length > 0) throw new ConfigError(problems.join('\n'));
 
   const baseUrl = flags.baseUrl ?? nonEmpty(env['VELLUM_BASE_URL']) ?? DEFAULT_BASE_URL;

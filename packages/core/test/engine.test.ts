@@ -208,7 +208,9 @@ describe('runBatch against the testkit server', () => {
     expect(records).toHaveLength(30);
     expect(records.slice(0, 5).every((r) => r.status === 'TIMED_OUT')).toBe(true);
     expect(records.slice(5).every((r) => r.status === 'TIMED_OUT' && r.execution_id === null)).toBe(true);
-    expect(records[0]!.error?.message).toMatch(/deadline .* before the execution finished/);
+    expect(records[0]!.error?.message).toMatch(
+      /^run stopped \(deadline\) before the execution finished: the run deadline/,
+    );
   });
 
   it('times out one execution after --execution-timeout while the others finish', async () => {
@@ -255,5 +257,32 @@ describe('runBatch against the testkit server', () => {
     );
     await client.close();
     expect(fake.stats.requests.submit).toBe(0);
+  });
+
+  it('trips the quota breaker after repeated PROVIDER_QUOTA_EXCEEDED rejections instead of burning the set', async () => {
+    const fake = await start({ durationMs: 1 });
+    const cases = Array.from({ length: 40 }, (_, i) =>
+      makeCase(i, { q: `q${i}`, fake_reject: 'quota exhausted', fake_error_code: 'PROVIDER_QUOTA_EXCEEDED' }),
+    );
+    const { summary, records } = await run(fake, cases, { concurrency: 1, quotaBreakerThreshold: 5 });
+    expect(summary.stopped?.reason).toBe('fatal');
+    expect(summary.stopped?.message).toBe(
+      '5 executions in a row were rejected with PROVIDER_QUOTA_EXCEEDED: the provider quota looks exhausted',
+    );
+    expect(fake.stats.executionsCreated).toBe(5);
+    expect(records.filter((r) => r.status === 'REJECTED')).toHaveLength(5);
+    expect(records.filter((r) => r.status === 'CANCELLED')).toHaveLength(35);
+  });
+
+  it('does not trip the breaker when quota rejections are interleaved with successes', async () => {
+    const fake = await start({ durationMs: 1 });
+    const cases = Array.from({ length: 20 }, (_, i) =>
+      i % 2 === 0
+        ? makeCase(i, { q: `q${i}`, fake_reject: 'quota', fake_error_code: 'PROVIDER_QUOTA_EXCEEDED' })
+        : makeCase(i, { q: `q${i}` }),
+    );
+    const { summary } = await run(fake, cases, { concurrency: 1, quotaBreakerThreshold: 3 });
+    expect(summary.stopped).toBeNull();
+    expect(summary.rejected).toBe(10);
   });
 });

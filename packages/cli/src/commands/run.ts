@@ -52,6 +52,8 @@ export async function runCommand(flags: Record<string, unknown>, io: CliIo): Pro
         executionTimeoutMs: config.executionTimeoutMs,
         externalIdPrefix: config.externalIdPrefix,
         shard: config.shard,
+        resume: config.resume,
+        retryFailed: config.retryFailed,
         signal,
         onEvent: (event) => progress.onEvent(event),
       }),

@@ -4,7 +4,7 @@
  * final records are written here as they arrive, and `results.jsonl` is produced from it at the end, sorted by index,
  * by reading each record back at its offset (so a run of 100,000 cases holds two numbers per case, not the records).
  */
-import { closeSync, openSync, readSync, writeSync, fstatSync } from 'node:fs';
+import { closeSync, fstatSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
 import type { CaseRecord, WorkflowRef } from '../types.js';
 
 /** First line of a journal. */
@@ -17,6 +17,8 @@ export interface JournalHeader {
   readonly workflow: WorkflowRef;
   readonly shard: { readonly index: number; readonly count: number } | null;
   readonly started_at: string;
+  /** 1 for a first run; each `--retry-failed` starts a new journal with the next number. */
+  readonly attempt?: number;
 }
 
 /** Written just before a submit request goes out. */
@@ -82,9 +84,11 @@ export class JournalWriter {
   }
 
   /** Opens an existing journal for appending (resume); `cases` sizes the record index. */
-  static reopen(path: string, cases: number): JournalWriter {
-    const fd = openSync(path, 'a+');
-    return new JournalWriter(path, fd, fstatSync(fd).size, cases);
+  static reopen(path: string, validBytes: number, cases: number): JournalWriter {
+    const fd = openSync(path, 'r+');
+    // Cut off a line torn by a crash mid-write, so the next entry starts on a line of its own.
+    if (fstatSync(fd).size > validBytes) ftruncateSync(fd, validBytes);
+    return new JournalWriter(path, fd, validBytes, cases);
   }
 
   /** Notes where an already-written record of case `index` lies (resume). */
@@ -114,17 +118,19 @@ export class JournalWriter {
     return (this.#recordOffsets[index] ?? -1) >= 0;
   }
 
+  /** Reads the final record of case `index` back from the file, or null when it has none. */
+  recordOf(index: number): CaseRecord | null {
+    const offset = this.#recordOffsets[index] ?? -1;
+    if (offset < 0) return null;
+    return readRecordAt(this.#fd, offset, this.#recordLengths[index]!);
+  }
+
   /** Yields the final records in index order, read back from the file; cases without a record are skipped. */
   *records(): Generator<CaseRecord> {
-    let buffer = Buffer.alloc(64 * 1024);
     for (let index = 0; index < this.#recordOffsets.length; index++) {
       const offset = this.#recordOffsets[index]!;
       if (offset < 0) continue;
-      const length = this.#recordLengths[index]!;
-      if (buffer.length < length) buffer = Buffer.alloc(length * 2);
-      readSync(this.#fd, buffer, 0, length, offset);
-      const entry = JSON.parse(buffer.toString('utf8', 0, length)) as RecordEntry;
-      yield entry.r;
+      yield readRecordAt(this.#fd, offset, this.#recordLengths[index]!);
     }
   }
 
@@ -139,10 +145,23 @@ export class JournalWriter {
     const line = Buffer.from(`${JSON.stringify(entry)}\n`);
     let written = 0;
     while (written < line.length) {
-      written += writeSync(this.#fd, line, written, line.length - written);
+      // Positioned writes: a reopened journal's file position is not its end.
+      written += writeSync(this.#fd, line, written, line.length - written, this.#offset + written);
     }
     const offset = this.#offset;
     this.#offset += line.length;
     return { offset, length: line.length - 1 };
   }
+}
+
+/** Reads the record line of `length` bytes at `offset` of the journal open as `fd`. */
+export function readRecordAt(fd: number, offset: number, length: number): CaseRecord {
+  const buffer = Buffer.allocUnsafe(length);
+  let read = 0;
+  while (read < length) {
+    const n = readSync(fd, buffer, read, length - read, offset + read);
+    if (n === 0) throw new Error(`journal ended inside a record at byte ${offset}`);
+    read += n;
+  }
+  return (JSON.parse(buffer.toString('utf8')) as RecordEntry).r;
 }

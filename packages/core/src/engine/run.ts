@@ -5,14 +5,15 @@
  * Per-case failures become records; only configuration problems found before the first request reject.
  */
 import { randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
+import { closeSync, createWriteStream, openSync } from 'node:fs';
 import { mkdir, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { once, setMaxListeners } from 'node:events';
 import { z } from 'zod';
 import { evaluateCase } from '../assertions.js';
 import { ExternalIdConflictError } from '../client.js';
-import type { VellumClient } from '../client.js';
+import type { ExecutionStatusResponse, VellumClient } from '../client.js';
+import type { Completion, CompletionFeed } from './completions.js';
 import { AuthenticationError, ConfigError, NotFoundError, VellumBatchError } from '../errors.js';
 import { systemClock } from '../internal/clock.js';
 import type { Clock } from '../internal/clock.js';
@@ -20,9 +21,11 @@ import { serializeRecord } from '../report/jsonl.js';
 import { SummaryBuilder } from '../report/summary.js';
 import { writeReports } from '../report/write.js';
 import type { Case, CaseError, CaseRecord, CaseStatus, GateOptions, Summary, WorkflowRef } from '../types.js';
-import { JournalWriter } from './journal.js';
+import { JournalWriter, readRecordAt } from './journal.js';
 import { PollPlanner } from './planner.js';
 import { findExecutionByExternalId } from './reconcile.js';
+import { readJournal } from './replay.js';
+import type { ReplayState } from './replay.js';
 
 /** Where the engine reads cases from: a {@link Dataset} from `openDataset`, or anything shaped like it. */
 export interface BatchSource {
@@ -71,6 +74,31 @@ export interface RunBatchOptions {
   readonly statusNotFoundGraceMs?: number | undefined;
   /** The planner's run-time estimate before anything is observed, in ms. @default 1000 */
   readonly initialDurationEstimateMs?: number | undefined;
+  /**
+   * How completion is detected: `poll` (status requests on a learned schedule), `webhook` (pushed completions; an
+   * execution silent for {@link RunBatchOptions.webhookSilenceMs} is polled), `hybrid` (pushed completions; executions
+   * silent well past the learned run time are polled). Webhook and hybrid need `completions`.
+   * @default 'poll'
+   */
+  readonly track?: TrackMode | undefined;
+  /** Where pushed completions come from (a webhook receiver from `startWebhookServer`). */
+  readonly completions?: CompletionFeed | undefined;
+  /** In `webhook` mode, how long an execution may stay silent before it is polled, in ms. @default 300_000 */
+  readonly webhookSilenceMs?: number | undefined;
+  /** Consecutive executions rejected for an exhausted provider quota that stop the run as fatal. @default 5 */
+  readonly quotaBreakerThreshold?: number | undefined;
+  /**
+   * Continue the run journaled in `outDir`: finished cases are kept, submitted ones tracked again by their execution
+   * id, the rest submitted under the journaled external ids (a reused id is reconciled, never started twice).
+   * @default false
+   */
+  readonly resume?: boolean | undefined;
+  /**
+   * Run again, under new external ids, only the cases of the run in `outDir` that did not pass; passed records are
+   * kept and `attempts` counts every start. The earlier journal is kept as `journal.attempt-N.jsonl`.
+   * @default false
+   */
+  readonly retryFailed?: boolean | undefined;
 }
 
 /** A live view of a run's progress (mutated in place; copy it to keep a snapshot). */
@@ -109,6 +137,9 @@ export type RunEvent =
       readonly progress: RunProgress;
     };
 
+/** How the engine learns that an execution ended. */
+export type TrackMode = 'poll' | 'webhook' | 'hybrid';
+
 /** Why a run stopped before its cases were done. */
 export type StopReason = 'fatal' | 'deadline' | 'interrupted';
 
@@ -146,12 +177,109 @@ export async function runBatch(options: RunBatchOptions): Promise<RunResult> {
       `invalid run option ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`,
     );
   }
-  const runId = options.runId ?? randomBytes(4).toString('hex');
-  const externalIdPrefix = options.externalIdPrefix ?? `vb-${runId}-`;
+  if ((options.track ?? 'poll') !== 'poll' && options.completions === undefined) {
+    throw new ConfigError(
+      `track ${options.track}: give the completions feed (a webhook receiver) to listen to`,
+    );
+  }
+  if (options.resume === true && options.retryFailed === true) {
+    throw new ConfigError(
+      'resume and retry-failed do not go together: resume an unfinished run first, then retry its failures',
+    );
+  }
   await mkdir(options.outDir, { recursive: true });
-
-  const run = new BatchRun(options, workflow, runId, externalIdPrefix, parsed.data.concurrency);
+  const start = await prepareStart(options, workflow);
+  const run = new BatchRun(options, start, parsed.data.concurrency);
   return run.execute();
+}
+
+/** How a run begins: fresh, resumed from its journal, or as a new attempt at the failures of an earlier one. */
+interface StartPlan {
+  readonly workflow: WorkflowRef;
+  readonly runId: string;
+  readonly prefix: string;
+  readonly attempt: number;
+  /** The journal to continue (resume), or null for a new one. */
+  readonly resume: ReplayState | null;
+  /** The earlier attempt's journal (retry-failed), read for its records. */
+  readonly previous: { readonly state: ReplayState; readonly path: string } | null;
+}
+
+async function prepareStart(options: RunBatchOptions, workflow: WorkflowRef): Promise<StartPlan> {
+  const journalPath = join(options.outDir, 'journal.jsonl');
+  if (options.resume !== true && options.retryFailed !== true) {
+    const runId = options.runId ?? randomBytes(4).toString('hex');
+    const prefix = options.externalIdPrefix ?? `vb-${runId}-`;
+    return { workflow, runId, prefix, attempt: 1, resume: null, previous: null };
+  }
+  const flag = options.resume === true ? 'resume' : 'retry-failed';
+  let state: ReplayState;
+  try {
+    state = await readJournal(journalPath);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new ConfigError(
+        `${flag}: there is no journal in ${options.outDir}: nothing to ${flag === 'resume' ? 'resume' : 'retry'}`,
+      );
+    }
+    throw error;
+  }
+  const { header } = state;
+  const problems: string[] = [];
+  if (header.dataset.cases !== options.dataset.size) {
+    problems.push(
+      `the journal's run had ${header.dataset.cases} cases, this dataset has ${options.dataset.size}`,
+    );
+  }
+  if (
+    header.workflow.deployment_name !== workflow.deployment_name ||
+    header.workflow.deployment_id !== workflow.deployment_id
+  ) {
+    problems.push(
+      `the journal's run targets ${header.workflow.deployment_name ?? header.workflow.deployment_id}`,
+    );
+  }
+  if (header.workflow.release_tag !== workflow.release_tag) {
+    problems.push(`the journal's run used release tag ${header.workflow.release_tag}`);
+  }
+  const shard = options.shard ?? null;
+  if (
+    (header.shard?.index ?? null) !== (shard?.index ?? null) ||
+    (header.shard?.count ?? null) !== (shard?.count ?? null)
+  ) {
+    problems.push('the journal belongs to another shard');
+  }
+  if (
+    options.resume === true &&
+    options.externalIdPrefix !== undefined &&
+    options.externalIdPrefix !== header.external_id_prefix
+  ) {
+    problems.push(`the journal's external id prefix is ${header.external_id_prefix}`);
+  }
+  if (options.retryFailed === true && state.records.size < header.dataset.cases) {
+    problems.push(
+      `${header.dataset.cases - state.records.size} cases have no result yet: run with resume first`,
+    );
+  }
+  if (problems.length > 0) {
+    throw new ConfigError(`${flag}: ${options.outDir} holds another run: ${problems.join('; ')}`);
+  }
+  if (options.resume === true) {
+    return {
+      workflow,
+      runId: header.run_id,
+      prefix: header.external_id_prefix,
+      attempt: header.attempt ?? 1,
+      resume: state,
+      previous: null,
+    };
+  }
+  const attempt = (header.attempt ?? 1) + 1;
+  const kept = join(options.outDir, `journal.attempt-${attempt - 1}.jsonl`);
+  await rename(journalPath, kept);
+  const runId = options.runId ?? randomBytes(4).toString('hex');
+  const prefix = options.externalIdPrefix ?? `${header.external_id_prefix}r${attempt}-`;
+  return { workflow, runId, prefix, attempt, resume: null, previous: { state, path: kept } };
 }
 
 function resolveWorkflow(target: WorkflowTarget): WorkflowRef {
@@ -165,10 +293,23 @@ function resolveWorkflow(target: WorkflowTarget): WorkflowRef {
 
 type FlightState = 'submitting' | 'running' | 'queued' | 'done';
 
+/** What is left to do for one case. */
+type CasePlan =
+  | { readonly kind: 'done' }
+  | { readonly kind: 'submit'; readonly attempts: number }
+  | {
+      readonly kind: 'track';
+      readonly executionId: string;
+      readonly submittedAt: number;
+      readonly attempts: number;
+    };
+
 interface Flight {
   readonly seq: number;
   readonly case: Case;
   readonly externalId: string;
+  /** Starts of this case by this tool, this one included. */
+  readonly attempts: number;
   state: FlightState;
   executionId: string | null;
   submittedAt: number;
@@ -180,6 +321,8 @@ interface Flight {
   wake: AbortController | null;
   /** Set when the probe loop wants this queued flight to look at its status once. */
   probe: boolean;
+  /** A completion pushed for this execution (webhook and hybrid modes). */
+  pushed: Completion | null;
 }
 
 class BatchRun {
@@ -205,19 +348,24 @@ class BatchRun {
   #wakeMain: (() => void) | null = null;
   readonly #builder = new SummaryBuilder();
 
-  constructor(
-    options: RunBatchOptions,
-    workflow: WorkflowRef,
-    runId: string,
-    prefix: string,
-    concurrency: number,
-  ) {
+  readonly #start: StartPlan;
+  readonly #track_: TrackMode;
+  /** Outstanding flights by execution and external id, for pushed completions (not kept in poll mode). */
+  readonly #byExecutionId = new Map<string, Flight>();
+  readonly #byExternalId = new Map<string, Flight>();
+  #quotaRejections = 0;
+  /** The earlier attempt's journal, open for reading its records (retry-failed). */
+  #previousFd: number | null = null;
+
+  constructor(options: RunBatchOptions, start: StartPlan, concurrency: number) {
     this.#options = options;
     this.#client = options.client;
     this.#clock = options.clock ?? systemClock;
-    this.#workflow = workflow;
-    this.#runId = runId;
-    this.#prefix = prefix;
+    this.#start = start;
+    this.#track_ = options.track ?? 'poll';
+    this.#workflow = start.workflow;
+    this.#runId = start.runId;
+    this.#prefix = start.prefix;
     this.#planner = new PollPlanner({
       maxWindow: concurrency,
       initialDurationMs: options.initialDurationEstimateMs ?? 1000,
@@ -230,16 +378,26 @@ class BatchRun {
   async execute(): Promise<RunResult> {
     const { outDir, dataset, signal } = this.#options;
     const startedAt = new Date(this.#clock.now());
-    this.#journal = JournalWriter.create(join(outDir, 'journal.jsonl'), {
-      t: 'run',
-      v: 1,
-      run_id: this.#runId,
-      external_id_prefix: this.#prefix,
-      dataset: { path: dataset.path, cases: dataset.size },
-      workflow: this.#workflow,
-      shard: this.#options.shard ?? null,
-      started_at: startedAt.toISOString(),
-    });
+    const journalPath = join(outDir, 'journal.jsonl');
+    const resume = this.#start.resume;
+    if (resume !== null) {
+      this.#journal = JournalWriter.reopen(journalPath, resume.validBytes, dataset.size);
+      for (const [index, at] of resume.records) this.#journal.indexRecord(index, at.offset, at.length);
+    } else {
+      this.#journal = JournalWriter.create(journalPath, {
+        t: 'run',
+        v: 1,
+        run_id: this.#runId,
+        external_id_prefix: this.#prefix,
+        dataset: { path: dataset.path, cases: dataset.size },
+        workflow: this.#workflow,
+        shard: this.#options.shard ?? null,
+        started_at: startedAt.toISOString(),
+        ...(this.#start.attempt > 1 ? { attempt: this.#start.attempt } : {}),
+      });
+    }
+    if (this.#start.previous !== null) this.#previousFd = openSync(this.#start.previous.path, 'r');
+    const unsubscribe = this.#options.completions?.subscribe((completion) => this.#onCompletion(completion));
     const onAbort = (): void => this.#requestStop('interrupted', 'the run was interrupted');
     if (signal?.aborted) onAbort();
     signal?.addEventListener('abort', onAbort, { once: true });
@@ -264,7 +422,9 @@ class BatchRun {
     } finally {
       deadline.abort();
       signal?.removeEventListener('abort', onAbort);
+      unsubscribe?.();
       this.#journal.close();
+      if (this.#previousFd !== null) closeSync(this.#previousFd);
     }
   }
 
@@ -276,15 +436,46 @@ class BatchRun {
         await new Promise<void>((resolve) => (this.#wakeMain = resolve));
         this.#wakeMain = null;
       }
+      const plan = this.#planCase(c);
+      if (plan.kind === 'done') continue;
       if (this.#stopping !== null) {
-        this.#record(this.#notStartedRecord(c));
+        this.#record(this.#notStartedRecord(c, plan));
         continue;
       }
-      const flight = this.#fly(c);
+      const flight = this.#fly(c, plan);
       flights.add(flight);
       void flight.finally(() => flights.delete(flight));
     }
     await Promise.all(flights);
+  }
+
+  /** What this run still has to do for case `c`, given the journal it resumes or the attempt it retries. */
+  #planCase(c: Case): CasePlan {
+    const resume = this.#start.resume;
+    if (resume !== null) {
+      const done = resume.records.get(c.index);
+      if (done !== undefined) {
+        this.#progress.finished += 1;
+        if (done.passed) this.#progress.passed += 1;
+        return { kind: 'done' };
+      }
+      const submitted = resume.submitted.get(c.index);
+      if (submitted !== undefined) {
+        return { kind: 'track', executionId: submitted.executionId, submittedAt: submitted.at, attempts: 1 };
+      }
+      return { kind: 'submit', attempts: 1 };
+    }
+    const previous = this.#start.previous;
+    if (previous !== null) {
+      const at = previous.state.records.get(c.index);
+      if (at === undefined) return { kind: 'submit', attempts: 1 };
+      if (at.passed) {
+        this.#record(readRecordAt(this.#previousFd!, at.offset, at.length));
+        return { kind: 'done' };
+      }
+      return { kind: 'submit', attempts: at.attempts + 1 };
+    }
+    return { kind: 'submit', attempts: 1 };
   }
 
   #requestStop(reason: StopReason, message: string): void {
@@ -296,11 +487,12 @@ class BatchRun {
   }
 
   /** One case from submit to record. Never rejects. */
-  async #fly(c: Case): Promise<void> {
+  async #fly(c: Case, plan: Exclude<CasePlan, { kind: 'done' }>): Promise<void> {
     const flight: Flight = {
       seq: this.#seq++,
       case: c,
-      externalId: `${this.#prefix}${c.id}`,
+      externalId: this.#externalIdOf(c),
+      attempts: plan.attempts,
       state: 'submitting',
       executionId: null,
       submittedAt: this.#clock.now(),
@@ -308,10 +500,21 @@ class BatchRun {
       looks: 0,
       wake: null,
       probe: false,
+      pushed: null,
     };
+    if (this.#track_ !== 'poll') this.#byExternalId.set(flight.externalId, flight);
     this.#outstanding.set(flight.seq, flight);
     try {
-      const record = await this.#submit(flight);
+      let record: CaseRecord | null = null;
+      if (plan.kind === 'track') {
+        // Submitted before the crash: track it by its id, and look soon, it may have finished long ago.
+        this.#setExecutionId(flight, plan.executionId);
+        flight.submittedAt = plan.submittedAt;
+        this.#progress.submitted += 1;
+        this.#startRunning(flight, plan.submittedAt);
+      } else {
+        record = await this.#submit(flight);
+      }
       this.#record(record ?? (await this.#track(flight)));
     } catch (error) {
       // A bug here must not lose the case: record it as failed on our side with the message.
@@ -358,7 +561,7 @@ class BatchRun {
         return this.#localRecord(flight, 'SUBMIT_FAILED', errorOf(error, 'SUBMIT_ERROR'));
       }
     }
-    flight.executionId = executionId;
+    this.#setExecutionId(flight, executionId);
     journal.submitted(c.index, executionId, new Date(this.#clock.now()));
     this.#progress.submitted += 1;
     this.#emit({ type: 'submitted', index: c.index, id: c.id, executionId, progress: this.#progress });
@@ -382,36 +585,40 @@ class BatchRun {
     }
   }
 
-  /** Polls the execution until it is final, timed out, or the run stops. */
+  /**
+   * Follows the execution until it is final, timed out, or the run stops: by polling on the planner's schedule, and
+   * in webhook and hybrid modes by completions pushed to {@link BatchRun.#onCompletion}, with polls only for the silent.
+   */
   async #track(flight: Flight): Promise<CaseRecord> {
     const executionTimeout = this.#options.executionTimeoutMs;
     const grace = this.#options.statusNotFoundGraceMs ?? 15_000;
-    const executionId = flight.executionId!;
     for (;;) {
-      if (this.#stopping !== null) return this.#stoppedRecord(flight);
+      if (flight.pushed !== null) return this.#pushedRecord(flight, flight.pushed);
+      if (this.#stopping !== null) return this.#stopped(flight);
       const now = this.#clock.now();
       const deadline = executionTimeout === undefined ? Infinity : flight.submittedAt + executionTimeout;
       if (now >= deadline) {
+        // One last look before giving up: the news may have been lost (a dropped webhook, a late poll).
+        const last = await this.#lastLook(flight);
+        if (last !== null) return last;
         return this.#localRecord(flight, 'TIMED_OUT', {
           code: 'EXECUTION_TIMEOUT',
           message: `no final status within the execution timeout of ${Math.round(executionTimeout! / 1000)}s`,
         });
       }
-      let delay: number | null;
-      if (flight.state === 'queued') delay = null;
-      else if (flight.looks === 0) delay = this.#planner.firstDelay(now - flight.startedAt);
-      else delay = this.#planner.nextDelay(flight.looks);
-      await this.#wait(flight, Math.min(delay ?? Infinity, deadline - now));
-      if (this.#stopping !== null) return this.#stoppedRecord(flight);
+      await this.#wait(flight, Math.min(this.#nextLookDelay(flight, now), deadline - now));
+      if (flight.pushed !== null) return this.#pushedRecord(flight, flight.pushed);
+      if (this.#stopping !== null) return this.#stopped(flight);
       if (this.#clock.now() >= deadline) continue;
       if (flight.state === 'queued' && !flight.probe) continue;
       flight.probe = false;
 
-      let status;
+      let status: ExecutionStatusResponse;
       try {
-        status = await this.#client.getExecutionStatus(executionId, { signal: this.#stop.signal });
+        status = await this.#client.getExecutionStatus(flight.executionId!, { signal: this.#stop.signal });
       } catch (error) {
-        if (this.#stopping !== null) return this.#stoppedRecord(flight);
+        if (flight.pushed !== null) return this.#pushedRecord(flight, flight.pushed);
+        if (this.#stopping !== null) return this.#stopped(flight);
         if (error instanceof NotFoundError && this.#clock.now() - flight.submittedAt < grace) {
           flight.looks += 1;
           continue;
@@ -419,32 +626,22 @@ class BatchRun {
         if (error instanceof NotFoundError) {
           return this.#localRecord(flight, 'SUBMIT_FAILED', {
             code: 'EXECUTION_NOT_FOUND',
-            message: `execution ${executionId} was accepted but its status is still unknown to Vellum after ${Math.round(grace / 1000)}s`,
+            message: `execution ${flight.executionId} was accepted but its status is still unknown to Vellum after ${Math.round(grace / 1000)}s`,
           });
         }
         if (isFatal(error, 'status')) {
           this.#requestStop('fatal', fatalMessage(error));
-          return this.#stoppedRecord(flight);
+          return this.#stopped(flight);
         }
         flight.looks += 1; // the client already retried; keep tracking on a longer schedule
         continue;
       }
 
       if (status.status === 'FULFILLED' || status.status === 'REJECTED') {
-        if (flight.state === 'running' && flight.looks === 0) this.#planner.learnFirstLook(true);
-        const fulfilled = status.status === 'FULFILLED';
-        const outputs = fulfilled ? status.outputs : null;
-        const assertions = evaluateCase(flight.case, outputs);
-        return this.#finalRecord(flight, {
-          status: fulfilled ? 'FULFILLED' : 'REJECTED',
-          passed: fulfilled && assertions.every((a) => a.passed),
-          outputs,
-          error: fulfilled
-            ? null
-            : (status.error ?? { code: 'UNKNOWN', message: 'rejected without an error' }),
-          assertions,
-          execution_detail_url: status.execution_detail_url,
-        });
+        if (flight.state === 'running' && flight.looks === 0 && this.#track_ === 'poll') {
+          this.#planner.learnFirstLook(true);
+        }
+        return this.#statusRecord(flight, status);
       }
       if (status.status === 'PENDING') {
         if (flight.state === 'running') this.#demote(flight);
@@ -456,9 +653,115 @@ class BatchRun {
         this.#startRunning(flight, this.#clock.now());
         continue;
       }
-      if (flight.looks === 0) this.#planner.learnFirstLook(false);
+      if (flight.looks === 0 && this.#track_ === 'poll') this.#planner.learnFirstLook(false);
       flight.looks += 1;
     }
+  }
+
+  /** How long until the next status request for `flight`; Infinity while it waits to be woken. */
+  #nextLookDelay(flight: Flight, now: number): number {
+    if (flight.state === 'queued') return Infinity;
+    const sinceStart = now - flight.startedAt;
+    if (this.#track_ === 'poll') {
+      return flight.looks === 0
+        ? this.#planner.firstDelay(sinceStart)
+        : this.#planner.nextDelay(flight.looks);
+    }
+    // Webhook and hybrid: the push should come; poll only executions silent well past the expected finish.
+    const silence =
+      this.#track_ === 'hybrid'
+        ? Math.max(2 * this.#planner.durationEstimateMs, this.#planner.durationEstimateMs + 1000)
+        : (this.#options.webhookSilenceMs ?? 300_000);
+    if (flight.looks === 0) return Math.max(0, silence - sinceStart);
+    return this.#planner.nextDelay(flight.looks + 2);
+  }
+
+  /** A final status request after a deadline, bounded in time; the record when the execution ended, else null. */
+  async #lastLook(flight: Flight): Promise<CaseRecord | null> {
+    if (flight.executionId === null) return null;
+    try {
+      const status = await this.#client.getExecutionStatus(flight.executionId, {
+        signal: AbortSignal.timeout(2_000),
+      });
+      if (status.status === 'FULFILLED' || status.status === 'REJECTED')
+        return this.#statusRecord(flight, status);
+    } catch {
+      // the deadline stands
+    }
+    return null;
+  }
+
+  #statusRecord(flight: Flight, status: ExecutionStatusResponse): CaseRecord {
+    const fulfilled = status.status === 'FULFILLED';
+    return this.#outcomeRecord(flight, {
+      fulfilled,
+      outputs: fulfilled ? status.outputs : null,
+      error: fulfilled ? null : (status.error ?? { code: 'UNKNOWN', message: 'rejected without an error' }),
+      url: status.execution_detail_url,
+    });
+  }
+
+  #pushedRecord(flight: Flight, completion: Completion): CaseRecord {
+    if (flight.state === 'running' && this.#track_ === 'hybrid') {
+      // A push tells the run time almost exactly: learn the median from it.
+      this.#planner.learnFirstLook(this.#clock.now() - flight.startedAt <= this.#planner.durationEstimateMs);
+    }
+    const fulfilled = completion.status === 'FULFILLED';
+    return this.#outcomeRecord(flight, {
+      fulfilled,
+      outputs: fulfilled ? (completion.outputs ?? {}) : null,
+      error: fulfilled
+        ? null
+        : (completion.error ?? { code: 'UNKNOWN', message: 'rejected without an error' }),
+      url: null,
+    });
+  }
+
+  #outcomeRecord(
+    flight: Flight,
+    outcome: {
+      fulfilled: boolean;
+      outputs: Readonly<Record<string, unknown>> | null;
+      error: CaseError | null;
+      url: string | null;
+    },
+  ): CaseRecord {
+    this.#countQuota(outcome.error);
+    const assertions = evaluateCase(flight.case, outcome.outputs);
+    return this.#finalRecord(flight, {
+      status: outcome.fulfilled ? 'FULFILLED' : 'REJECTED',
+      passed: outcome.fulfilled && assertions.every((a) => a.passed),
+      outputs: outcome.outputs,
+      error: outcome.error,
+      assertions,
+      execution_detail_url: outcome.url,
+    });
+  }
+
+  /** Consecutive rejections for an exhausted quota trip a breaker: the rest of the set would burn the same way. */
+  #countQuota(error: CaseError | null): void {
+    if (error === null || !/QUOTA/i.test(error.code)) {
+      this.#quotaRejections = 0;
+      return;
+    }
+    this.#quotaRejections += 1;
+    const threshold = this.#options.quotaBreakerThreshold ?? 5;
+    if (this.#quotaRejections >= threshold) {
+      this.#requestStop(
+        'fatal',
+        `${this.#quotaRejections} executions in a row were rejected with ${error.code}: the provider quota looks exhausted`,
+      );
+    }
+  }
+
+  /** A completion pushed by the feed: hand it to its flight, which wakes and records it. Unknown ids are another run's. */
+  #onCompletion(completion: Completion): void {
+    const flight =
+      (completion.executionId !== null ? this.#byExecutionId.get(completion.executionId) : undefined) ??
+      (completion.externalId !== null ? this.#byExternalId.get(completion.externalId) : undefined);
+    if (flight === undefined || flight.state === 'done' || flight.pushed !== null) return;
+    flight.pushed = completion;
+    flight.wake?.abort();
   }
 
   /** Sleeps up to `ms` (Infinity: until woken), returning early when woken or when the run stops. */
@@ -555,6 +858,16 @@ class BatchRun {
     void loop();
   }
 
+  #setExecutionId(flight: Flight, executionId: string): void {
+    flight.executionId = executionId;
+    if (this.#track_ !== 'poll') this.#byExecutionId.set(executionId, flight);
+  }
+
+  /** `{prefix}{case id}`, or on resume the id the journal recorded for the case. */
+  #externalIdOf(c: Case): string {
+    return this.#start.resume?.externalIds.get(c.index) ?? `${this.#prefix}${c.id}`;
+  }
+
   #leave(flight: Flight): void {
     if (flight.state === 'running') {
       this.#running -= 1;
@@ -565,6 +878,10 @@ class BatchRun {
     }
     flight.state = 'done';
     this.#outstanding.delete(flight.seq);
+    if (this.#track_ !== 'poll') {
+      this.#byExternalId.delete(flight.externalId);
+      if (flight.executionId !== null) this.#byExecutionId.delete(flight.executionId);
+    }
     this.#wakeMain?.();
   }
 
@@ -582,7 +899,7 @@ class BatchRun {
       external_id: flight.externalId,
       execution_id: flight.executionId,
       ...result,
-      attempts: 1,
+      attempts: flight.attempts,
       submitted_at: new Date(flight.submittedAt).toISOString(),
       finished_at: new Date(finished).toISOString(),
       latency_ms: finished - flight.submittedAt,
@@ -604,6 +921,15 @@ class BatchRun {
     };
   }
 
+  /** The record of a flight the run stopped under: at the deadline, a last look first (it may have just ended). */
+  async #stopped(flight: Flight): Promise<CaseRecord> {
+    if (this.#stopping?.reason === 'deadline') {
+      const last = await this.#lastLook(flight);
+      if (last !== null) return last;
+    }
+    return this.#stoppedRecord(flight);
+  }
+
   #stoppedRecord(flight: Flight): CaseRecord {
     const stop = this.#stopping!;
     const started = flight.executionId !== null;
@@ -611,24 +937,24 @@ class BatchRun {
     return this.#localRecord(flight, status, {
       code: stopCode(stop.reason),
       message: started
-        ? `${stop.message} before the execution finished; it may still finish in Vellum`
-        : `${stop.message} while the case was being submitted`,
+        ? `run stopped (${stop.reason}) before the execution finished: ${stop.message}; it may still finish in Vellum`
+        : `run stopped (${stop.reason}) while the case was being submitted: ${stop.message}`,
     });
   }
 
-  #notStartedRecord(c: Case): CaseRecord {
+  #notStartedRecord(c: Case, plan: Exclude<CasePlan, { kind: 'done' }>): CaseRecord {
     const stop = this.#stopping!;
     return {
       index: c.index,
       id: c.id,
-      external_id: `${this.#prefix}${c.id}`,
+      external_id: this.#externalIdOf(c),
       execution_id: null,
       status: stop.reason === 'deadline' ? 'TIMED_OUT' : 'CANCELLED',
       passed: false,
       outputs: null,
       error: { code: stopCode(stop.reason), message: `not submitted: ${stop.message}` },
       assertions: [],
-      attempts: 0,
+      attempts: plan.attempts - 1,
       submitted_at: null,
       finished_at: new Date(this.#clock.now()).toISOString(),
       latency_ms: null,

@@ -1,0 +1,138 @@
+/**
+ * Reading a journal back (`--resume`, `--retry-failed`): what each case reached before the run stopped.
+ * Streams the file line by line; per case it keeps only where its record lies, or its execution id.
+ */
+import { createReadStream } from 'node:fs';
+import { z } from 'zod';
+import { ConfigError } from '../errors.js';
+import type { CaseRecord } from '../types.js';
+import type { JournalHeader } from './journal.js';
+
+const headerSchema = z.object({
+  t: z.literal('run'),
+  v: z.literal(1),
+  run_id: z.string(),
+  external_id_prefix: z.string(),
+  dataset: z.object({ path: z.string(), cases: z.number().int().nonnegative() }),
+  workflow: z.object({
+    deployment_name: z.string().nullable(),
+    deployment_id: z.string().nullable(),
+    release_tag: z.string(),
+  }),
+  shard: z.object({ index: z.number().int(), count: z.number().int() }).nullable(),
+  started_at: z.string(),
+  attempt: z.number().int().positive().optional(),
+});
+
+const entrySchema = z.discriminatedUnion('t', [
+  z.object({ t: z.literal('intent'), i: z.number().int().nonnegative(), ext: z.string() }),
+  z.object({ t: z.literal('sub'), i: z.number().int().nonnegative(), exec: z.string(), at: z.string() }),
+  z.object({
+    t: z.literal('rec'),
+    i: z.number().int().nonnegative(),
+    r: z.looseObject({ passed: z.boolean(), status: z.string(), attempts: z.number() }),
+  }),
+]);
+
+/** What a journal says about each case. */
+export interface ReplayState {
+  readonly header: JournalHeader;
+  /** Byte offset and length of each final record line, by case index. */
+  readonly records: Map<
+    number,
+    { readonly offset: number; readonly length: number; readonly passed: boolean; readonly attempts: number }
+  >;
+  /** Cases submitted (execution id known) without a final record. */
+  readonly submitted: Map<
+    number,
+    { readonly executionId: string; readonly at: number; readonly externalId: string }
+  >;
+  /** External id of every case whose submit was at least intended. */
+  readonly externalIds: Map<number, string>;
+  /** Bytes of the file up to the end of its last complete line (a torn last line is cut off when appending). */
+  readonly validBytes: number;
+}
+
+/**
+ * Reads `path`. A torn last line (the process died mid-write) is ignored; any other bad line is an error naming
+ * the line, since guessing could start a case twice.
+ */
+export async function readJournal(path: string): Promise<ReplayState> {
+  const records: ReplayState['records'] = new Map();
+  const submitted: ReplayState['submitted'] = new Map();
+  const externalIds = new Map<number, string>();
+  let header: JournalHeader | null = null;
+  let offset = 0;
+  let lineNumber = 0;
+  let validBytes = 0;
+  let pending: { line: number; message: string } | null = null;
+
+  const stream = createReadStream(path);
+  let carry = Buffer.alloc(0);
+  const handle = (line: Buffer, start: number): void => {
+    lineNumber += 1;
+    if (pending !== null) {
+      throw new ConfigError(
+        `${path}:${pending.line}: ${pending.message}; the journal is damaged, so the run cannot resume safely`,
+      );
+    }
+    let value: unknown;
+    try {
+      value = JSON.parse(line.toString('utf8'));
+    } catch {
+      pending = { line: lineNumber, message: 'not valid JSON' };
+      return;
+    }
+    if (header === null) {
+      const parsed = headerSchema.safeParse(value);
+      if (!parsed.success) throw new ConfigError(`${path}:1: not a vellum-batch journal header`);
+      header = parsed.data as JournalHeader;
+    } else {
+      const parsed = entrySchema.safeParse(value);
+      if (!parsed.success) {
+        pending = {
+          line: lineNumber,
+          message: `not a journal entry (${parsed.error.issues[0]?.message ?? 'invalid'})`,
+        };
+        return;
+      }
+      const entry = parsed.data;
+      if (entry.t === 'intent') externalIds.set(entry.i, entry.ext);
+      else if (entry.t === 'sub') {
+        submitted.set(entry.i, {
+          executionId: entry.exec,
+          at: Date.parse(entry.at),
+          externalId: externalIds.get(entry.i) ?? '',
+        });
+      } else {
+        submitted.delete(entry.i);
+        records.set(entry.i, {
+          offset: start,
+          length: line.length,
+          passed: entry.r.passed,
+          attempts: entry.r.attempts,
+        });
+      }
+    }
+    validBytes = start + line.length + 1;
+  };
+
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    let data = carry.length > 0 ? Buffer.concat([carry, chunk]) : chunk;
+    let newline: number;
+    while ((newline = data.indexOf(10)) >= 0) {
+      handle(data.subarray(0, newline), offset);
+      offset += newline + 1;
+      data = data.subarray(newline + 1);
+    }
+    carry = Buffer.from(data);
+  }
+  // A last line without its newline was torn by a crash mid-write: it never counted.
+  if (header === null) throw new ConfigError(`${path}: empty journal: there is no run to resume`);
+  return { header, records, submitted, externalIds, validBytes };
+}
+
+/** Reads one record line found by {@link readJournal}. */
+export function parseRecordLine(line: string): CaseRecord {
+  return (JSON.parse(line) as { r: CaseRecord }).r;
+}
