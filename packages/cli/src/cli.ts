@@ -7,6 +7,7 @@ import { ConfigError, DatasetError } from '@vellum-batch/core';
 import { runCommand } from './commands/run.js';
 import { fakeServerCommand } from './commands/fake-server.js';
 import { demoCommand } from './commands/demo.js';
+import { mergeCommand } from './commands/merge.js';
 import { EXIT } from './exit-codes.js';
 import type { ExitCode } from './exit-codes.js';
 import { VERSION } from './version.js';
@@ -92,6 +93,16 @@ function buildProgram(io: CliIo, setCode: (code: ExitCode) => void): Command {
     .option('--dry-run', 'load and check everything, submit nothing')
     .option('--json', 'print summary.json to stdout at the end');
   gateOptions(run).action(async (flags: Record<string, unknown>) => setCode(await runCommand(flags, io)));
+
+  const merge = program
+    .command('merge')
+    .description('merge shard out directories into one result set and apply the gate once')
+    .argument('<dirs...>', 'the out directories of every shard')
+    .requiredOption('--out <dir>', 'where the merged results are written')
+    .option('--json', 'print the merged summary.json to stdout at the end');
+  gateOptions(merge).action(async (dirs: string[], flags: Record<string, unknown>) =>
+    setCode(await mergeCommand(dirs, flags, io)),
+  );
 
   program
     .command('fake-server')

@@ -3,6 +3,7 @@
  * anything runs; every problem is collected and thrown at once as one {@link DatasetError}. Validated cases
  * are then streamed again from the file, so a large JSONL or CSV file is never held in memory.
  */
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { extname } from 'node:path';
@@ -36,6 +37,8 @@ export interface DatasetInfo {
 export interface Dataset extends DatasetInfo {
   /** Number of cases in the file, before any `filter`. */
   readonly total: number;
+  /** Hex SHA-256 of the file's bytes: shards of one dataset are merged only when it matches. */
+  readonly sha256: string;
   /**
    * Reads the file again and yields its cases in file order (`Case.index` is the position in the file,
    * also when a `filter` skips some). Each call starts a new read.
@@ -230,8 +233,16 @@ export async function openDataset(path: string, options: OpenDatasetOptions = {}
     format,
     size,
     total,
+    sha256: await fileSha256(path),
     cases: () => streamCases(path, format, filter),
   };
+}
+
+/** Hex SHA-256 of a file's bytes, streamed. */
+async function fileSha256(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path) as AsyncIterable<Buffer>) hash.update(chunk);
+  return hash.digest('hex');
 }
 
 /**

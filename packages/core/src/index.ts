@@ -39,6 +39,8 @@ export { evaluateGate, parseRate } from './gate.js';
 export type { GateCounts } from './gate.js';
 export { formatDuration, parseDuration } from './duration.js';
 export { inShard, shardOf } from './shard.js';
+export { mergeResults } from './merge.js';
+export type { MergeOptions, MergeResult } from './merge.js';
 export type { ShardRef } from './shard.js';
 export { runBatch } from './engine/run.js';
 export type {
@@ -48,9 +50,11 @@ export type {
   RunProgress,
   RunResult,
   StopReason,
+  TrackMode,
   WorkflowTarget,
 } from './engine/run.js';
 export { findExecutionByExternalId } from './engine/reconcile.js';
+export type { Completion, CompletionFeed } from './engine/completions.js';
 export { SummaryBuilder } from './report/summary.js';
 export type { SummaryMeta } from './report/summary.js';
 export { readRecords, serializeRecord } from './report/jsonl.js';

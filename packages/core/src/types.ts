@@ -153,7 +153,8 @@ export interface Summary {
   readonly shard: { readonly index: number; readonly count: number } | null;
   readonly run_id: string;
   readonly external_id_prefix: string;
-  readonly dataset: { readonly path: string; readonly cases: number };
+  /** The dataset file: its path, its number of cases (all shards), and the SHA-256 of its bytes when known. */
+  readonly dataset: { readonly path: string; readonly cases: number; readonly sha256?: string | undefined };
   readonly started_at: string;
   readonly finished_at: string;
   readonly duration_ms: number;

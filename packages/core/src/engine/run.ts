@@ -33,6 +33,10 @@ export interface BatchSource {
   readonly path: string;
   /** How many cases {@link BatchSource.cases} yields. */
   readonly size: number;
+  /** How many cases the whole file holds when `cases()` yields one shard of it. @default size */
+  readonly total?: number | undefined;
+  /** Fingerprint of the dataset's content, recorded in the summary so shards of one dataset can be matched. */
+  readonly sha256?: string | undefined;
   /** The cases, in file order; may be called more than once. */
   cases(): AsyncIterable<Case> | Iterable<Case>;
 }
@@ -993,7 +997,11 @@ class BatchRun {
       shard: this.#options.shard ?? null,
       runId: this.#runId,
       externalIdPrefix: this.#prefix,
-      dataset: { path: dataset.path, cases: dataset.size },
+      dataset: {
+        path: dataset.path,
+        cases: dataset.total ?? dataset.size,
+        ...(dataset.sha256 !== undefined ? { sha256: dataset.sha256 } : {}),
+      },
       startedAt,
       finishedAt: new Date(this.#clock.now()),
       apiCalls: { submit: stats.submit, status: stats.status, retries: stats.retries },

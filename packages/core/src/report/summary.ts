@@ -13,7 +13,7 @@ export interface SummaryMeta {
   readonly runId: string;
   readonly externalIdPrefix: string;
   /** The dataset file and how many cases it holds (all shards). */
-  readonly dataset: { readonly path: string; readonly cases: number };
+  readonly dataset: Summary['dataset'];
   readonly startedAt: Date;
   readonly finishedAt: Date;
   readonly apiCalls: { readonly submit: number; readonly status: number; readonly retries: number };
