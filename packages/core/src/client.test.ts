@@ -101,6 +101,11 @@ function fakeClock(random = 0.5): Clock & { sleeps: number[] } {
       sleeps.push(ms);
       return signal?.aborted ? Promise.reject(signal.reason as Error) : Promise.resolve();
     },
+    setTimer: (ms, callback) => {
+      sleeps.push(ms);
+      queueMicrotask(callback);
+      return () => undefined;
+    },
   };
 }
 

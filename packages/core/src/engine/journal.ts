@@ -1,6 +1,8 @@
 /**
- * The run journal (`journal.jsonl`): append-only, one JSON object per line, written with a synchronous `write(2)` per
- * entry so that what reached the file survives a crash of this process at any point. It is the single store of a run:
+ * The run journal (`journal.jsonl`): append-only, one JSON object per line. Entries are gathered and written with one
+ * synchronous positioned `write(2)` per turn of the event loop; a submit waits for {@link JournalWriter.durable}, so
+ * its intent is in the file before the request leaves. What a crash can lose is at most the last turn's execution
+ * ids and records, which a resume recovers (a lost id is found again by external id, a lost record polled again). It is the single store of a run:
  * final records are written here as they arrive, and `results.jsonl` is produced from it at the end, sorted by index,
  * by reading each record back at its offset (so a run of 100,000 cases holds two numbers per case, not the records).
  */
@@ -50,7 +52,13 @@ export type JournalEntry = JournalHeader | IntentEntry | SubmittedEntry | Record
 export class JournalWriter {
   readonly path: string;
   #fd: number;
+  /** Logical end of the journal, buffered entries included. */
   #offset: number;
+  /** Where the next flush writes: the end of what is in the file. */
+  #written: number;
+  #pending: Buffer[] = [];
+  #flushScheduled = false;
+  #waiters: (() => void)[] = [];
   /** Byte offset and length of each case's record line, by case index; -1 when the case has none yet. */
   #recordOffsets: Float64Array;
   #recordLengths: Uint32Array;
@@ -59,6 +67,7 @@ export class JournalWriter {
     this.path = path;
     this.#fd = fd;
     this.#offset = offset;
+    this.#written = offset;
     this.#recordOffsets = new Float64Array(Math.max(16, cases)).fill(-1);
     this.#recordLengths = new Uint32Array(this.#recordOffsets.length);
   }
@@ -80,6 +89,7 @@ export class JournalWriter {
     const fd = openSync(path, 'w+');
     const writer = new JournalWriter(path, fd, 0, header.dataset.cases);
     writer.#append(header);
+    writer.flush();
     return writer;
   }
 
@@ -120,6 +130,7 @@ export class JournalWriter {
 
   /** Reads the final record of case `index` back from the file, or null when it has none. */
   recordOf(index: number): CaseRecord | null {
+    this.flush();
     const offset = this.#recordOffsets[index] ?? -1;
     if (offset < 0) return null;
     return readRecordAt(this.#fd, offset, this.#recordLengths[index]!);
@@ -127,6 +138,7 @@ export class JournalWriter {
 
   /** Yields the final records in index order, read back from the file; cases without a record are skipped. */
   *records(): Generator<CaseRecord> {
+    this.flush();
     for (let index = 0; index < this.#recordOffsets.length; index++) {
       const offset = this.#recordOffsets[index]!;
       if (offset < 0) continue;
@@ -135,18 +147,45 @@ export class JournalWriter {
   }
 
   close(): void {
+    this.flush();
     if (this.#fd >= 0) {
       closeSync(this.#fd);
       this.#fd = -1;
     }
   }
 
+  /** Resolves once everything appended so far is in the file. */
+  durable(): Promise<void> {
+    if (this.#pending.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#waiters.push(resolve));
+  }
+
+  /** Writes every buffered entry now, in one write. */
+  flush(): void {
+    if (this.#pending.length > 0 && this.#fd >= 0) {
+      const data = this.#pending.length === 1 ? this.#pending[0]! : Buffer.concat(this.#pending);
+      this.#pending = [];
+      let done = 0;
+      while (done < data.length) {
+        // Positioned writes: a reopened journal's file position is not its end.
+        done += writeSync(this.#fd, data, done, data.length - done, this.#written + done);
+      }
+      this.#written += data.length;
+    }
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
   #append(entry: JournalEntry): { offset: number; length: number } {
     const line = Buffer.from(`${JSON.stringify(entry)}\n`);
-    let written = 0;
-    while (written < line.length) {
-      // Positioned writes: a reopened journal's file position is not its end.
-      written += writeSync(this.#fd, line, written, line.length - written, this.#offset + written);
+    this.#pending.push(line);
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      setImmediate(() => {
+        this.#flushScheduled = false;
+        this.flush();
+      });
     }
     const offset = this.#offset;
     this.#offset += line.length;

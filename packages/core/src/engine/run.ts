@@ -295,6 +295,9 @@ function resolveWorkflow(target: WorkflowTarget): WorkflowRef {
   return { deployment_name: name, deployment_id: id, release_tag: target.releaseTag?.trim() || 'LATEST' };
 }
 
+/** setTimeout's longest delay. */
+const MAX_TIMER_MS = 2_147_000_000;
+
 type FlightState = 'submitting' | 'running' | 'queued' | 'done';
 
 /** What is left to do for one case. */
@@ -322,7 +325,7 @@ interface Flight {
   /** Looks at the status since the execution was believed started. */
   looks: number;
   /** Wakes the flight from its current wait (promotion, probe); null while not waiting. */
-  wake: AbortController | null;
+  wake: (() => void) | null;
   /** Set when the probe loop wants this queued flight to look at its status once. */
   probe: boolean;
   /** A completion pushed for this execution (webhook and hybrid modes). */
@@ -487,6 +490,7 @@ class BatchRun {
     this.#stopping = { reason, message };
     this.#emit({ type: 'stopping', reason, message, progress: this.#progress });
     this.#stop.abort(new Error(message));
+    for (const flight of this.#outstanding.values()) flight.wake?.();
     this.#wakeMain?.();
   }
 
@@ -533,6 +537,8 @@ class BatchRun {
     const journal = this.#journal!;
     const c = flight.case;
     journal.intent(c.index, flight.externalId);
+    await journal.durable();
+    if (this.#stopping !== null) return this.#stoppedRecord(flight);
     flight.submittedAt = this.#clock.now();
     let executionId: string | null;
     try {
@@ -765,20 +771,26 @@ class BatchRun {
       (completion.externalId !== null ? this.#byExternalId.get(completion.externalId) : undefined);
     if (flight === undefined || flight.state === 'done' || flight.pushed !== null) return;
     flight.pushed = completion;
-    flight.wake?.abort();
+    flight.wake?.();
   }
 
   /** Sleeps up to `ms` (Infinity: until woken), returning early when woken or when the run stops. */
-  async #wait(flight: Flight, ms: number): Promise<void> {
-    const wake = new AbortController();
-    flight.wake = wake;
-    try {
-      await this.#clock.sleep(Math.min(ms, 2_147_000_000), AbortSignal.any([wake.signal, this.#stop.signal]));
-    } catch {
-      // woken or stopped: the caller looks at the state
-    } finally {
-      flight.wake = null;
-    }
+  #wait(flight: Flight, ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      if (this.#stopping !== null) {
+        resolve();
+        return;
+      }
+      const done = (): void => {
+        flight.wake = null;
+        resolve();
+      };
+      const cancel = ms === Infinity ? null : this.#clock.setTimer(Math.min(ms, MAX_TIMER_MS), done);
+      flight.wake = () => {
+        cancel?.();
+        done();
+      };
+    });
   }
 
   #startRunning(flight: Flight, since: number): void {
@@ -830,7 +842,7 @@ class BatchRun {
     this.#progress.queued -= 1;
     this.#compactQueue();
     this.#startRunning(head, this.#clock.now());
-    head.wake?.abort();
+    head.wake?.();
   }
 
   #compactQueue(): void {
@@ -854,7 +866,7 @@ class BatchRun {
         const head = this.#queue[this.#queueHead];
         if (head?.state === 'queued') {
           head.probe = true;
-          head.wake?.abort();
+          head.wake?.();
         }
       }
       this.#probing = false;

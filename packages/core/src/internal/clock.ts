@@ -4,6 +4,8 @@ export interface Clock {
   now(): number;
   /** Resolves after `ms` milliseconds, or rejects with the signal's reason when it aborts first. */
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
+  /** Calls `callback` after `ms` milliseconds; the returned function cancels it. Cheaper than `sleep` on hot paths. */
+  setTimer(ms: number, callback: () => void): () => void;
   /** A number in [0, 1). */
   random(): number;
 }
@@ -27,5 +29,9 @@ export const systemClock: Clock = {
       }, ms);
       signal?.addEventListener('abort', onAbort, { once: true });
     }),
+  setTimer: (ms, callback) => {
+    const timer = setTimeout(callback, ms);
+    return () => clearTimeout(timer);
+  },
   random: () => Math.random(),
 };
