@@ -20,7 +20,9 @@ function pnpm(args: string[], cwd: string): Promise<{ stdout: string; stderr: st
   const execPath = process.env['npm_execpath'];
   const env = { ...process.env, CI: 'true' };
   if (execPath !== undefined && /pnpm/.test(execPath)) {
-    return run(process.execPath, [execPath, ...args], { cwd, env });
+    // pnpm 12 ships as a native executable; older ones as a script run by node.
+    if (/\.[cm]?js$/.test(execPath)) return run(process.execPath, [execPath, ...args], { cwd, env });
+    return run(execPath, args, { cwd, env });
   }
   return run('pnpm', args, { cwd, env });
 }
