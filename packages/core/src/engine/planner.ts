@@ -66,14 +66,20 @@ export class PollPlanner {
   }
 
   /**
-   * Learns from the first look at an execution since it (was believed to have) started.
-   * Early on the steps are larger so that a wrong initial estimate is corrected within a few dozen looks.
+   * Learns from the first look at an execution since it (was believed to have) started, a look planned with the
+   * estimate `plannedWith`. The step is taken from that estimate, not the current one: a burst of looks planned
+   * together (the first round of a batch) moves the estimate one step, not one step per look. Early steps are
+   * larger, so a wrong initial estimate is corrected within a few rounds.
    */
-  learnFirstLook(finished: boolean): void {
+  learnFirstLook(finished: boolean, plannedWith: number = this.#durationMs): void {
+    const step = Math.max(this.#rate / 2, 0.3 / (1 + this.#observations / 16));
+    const current = this.#durationMs;
+    // A look planned with an estimate far from the current one says nothing about the current one's side of the
+    // median: finished at a longer estimate, or still running at a shorter one, is no news.
+    if (finished ? plannedWith > current * (1 + step) : plannedWith < current * (1 - step)) return;
     this.#observations += 1;
-    const step = Math.max(this.#rate, 1 / (1 + this.#observations / 4));
-    const factor = finished ? 1 - step * 0.5 : 1 + step * 0.5;
-    this.#durationMs = Math.max(MIN_ESTIMATE_MS, Math.min(this.#maxDelayMs, this.#durationMs * factor));
+    const next = current * (finished ? 1 - step : 1 + step);
+    this.#durationMs = Math.max(MIN_ESTIMATE_MS, Math.min(this.#maxDelayMs, next));
   }
 
   /**

@@ -313,6 +313,11 @@ type CasePlan =
 
 interface Flight {
   readonly seq: number;
+  /**
+   * Position in the order Vellum accepted the submits (the order of their answers), which is its queue's order;
+   * creation order is not: requests race over the pool's connections. Infinity until the submit is answered.
+   */
+  order: number;
   readonly case: Case;
   readonly externalId: string;
   /** Starts of this case by this tool, this one included. */
@@ -324,6 +329,10 @@ interface Flight {
   startedAt: number;
   /** Looks at the status since the execution was believed started. */
   looks: number;
+  /** When a status answer last said the execution was running (0: never). */
+  seenRunningAt: number;
+  /** The run-time estimate the first look was planned with. */
+  plannedWith: number;
   /** Wakes the flight from its current wait (promotion, probe); null while not waiting. */
   wake: (() => void) | null;
   /** Set when the probe loop wants this queued flight to look at its status once. */
@@ -349,6 +358,8 @@ class BatchRun {
   #queueHead = 0;
   #probing = false;
   #seq = 0;
+  /** Submits answered so far: the next flight's {@link Flight.order}. */
+  #accepted = 0;
   #running = 0;
   readonly #progress = { total: 0, submitted: 0, finished: 0, passed: 0, running: 0, queued: 0 };
   #journal: JournalWriter | null = null;
@@ -361,6 +372,8 @@ class BatchRun {
   readonly #byExecutionId = new Map<string, Flight>();
   readonly #byExternalId = new Map<string, Flight>();
   #quotaRejections = 0;
+  /** Records written so far by this run. */
+  #recordedCount = 0;
   /** The earlier attempt's journal, open for reading its records (retry-failed). */
   #previousFd: number | null = null;
 
@@ -498,6 +511,7 @@ class BatchRun {
   async #fly(c: Case, plan: Exclude<CasePlan, { kind: 'done' }>): Promise<void> {
     const flight: Flight = {
       seq: this.#seq++,
+      order: Infinity,
       case: c,
       externalId: this.#externalIdOf(c),
       attempts: plan.attempts,
@@ -506,6 +520,8 @@ class BatchRun {
       submittedAt: this.#clock.now(),
       startedAt: 0,
       looks: 0,
+      seenRunningAt: 0,
+      plannedWith: 0,
       wake: null,
       probe: false,
       pushed: null,
@@ -575,11 +591,12 @@ class BatchRun {
     journal.submitted(c.index, executionId, new Date(this.#clock.now()));
     this.#progress.submitted += 1;
     this.#emit({ type: 'submitted', index: c.index, id: c.id, executionId, progress: this.#progress });
-    const limit = this.#planner.serverLimit;
-    if (limit !== null && this.#running >= limit) {
-      this.#enqueue(flight);
-    } else {
+    if (this.#planner.serverLimit === null) {
       this.#startRunning(flight, flight.submittedAt);
+    } else {
+      // Behind everything already queued (FIFO); it runs at once only when a slot is free.
+      this.#enqueue(flight);
+      this.#fill(flight.submittedAt);
     }
     return null;
   }
@@ -616,14 +633,16 @@ class BatchRun {
           message: `no final status within the execution timeout of ${Math.round(executionTimeout! / 1000)}s`,
         });
       }
-      await this.#wait(flight, Math.min(this.#nextLookDelay(flight, now), deadline - now));
+      const timedOut = await this.#wait(flight, Math.min(this.#nextLookDelay(flight, now), deadline - now));
       if (flight.pushed !== null) return this.#pushedRecord(flight, flight.pushed);
       if (this.#stopping !== null) return this.#stopped(flight);
       if (this.#clock.now() >= deadline) continue;
-      if (flight.state === 'queued' && !flight.probe) continue;
+      // Woken early (promoted from the queue): plan the look again; only a probe looks at once.
+      if (!timedOut && !flight.probe) continue;
       flight.probe = false;
 
       let status: ExecutionStatusResponse;
+      const finishedAtSend = this.#recordedCount;
       try {
         status = await this.#client.getExecutionStatus(flight.executionId!, { signal: this.#stop.signal });
       } catch (error) {
@@ -649,21 +668,23 @@ class BatchRun {
 
       if (status.status === 'FULFILLED' || status.status === 'REJECTED') {
         if (flight.state === 'running' && flight.looks === 0 && this.#track_ === 'poll') {
-          this.#planner.learnFirstLook(true);
+          this.#planner.learnFirstLook(true, flight.plannedWith);
         }
         return this.#statusRecord(flight, status);
       }
       if (status.status === 'PENDING') {
-        if (flight.state === 'running') this.#demote(flight);
+        if (flight.state === 'running') this.#demote(flight, finishedAtSend);
         continue;
       }
       // INITIATED, STREAMING, or a status this version does not know: it is running.
+      flight.seenRunningAt = this.#clock.now();
       if (flight.state === 'queued') {
         this.#dequeue(flight);
         this.#startRunning(flight, this.#clock.now());
         continue;
       }
-      if (flight.looks === 0 && this.#track_ === 'poll') this.#planner.learnFirstLook(false);
+      if (flight.looks === 0 && this.#track_ === 'poll')
+        this.#planner.learnFirstLook(false, flight.plannedWith);
       flight.looks += 1;
     }
   }
@@ -673,9 +694,9 @@ class BatchRun {
     if (flight.state === 'queued') return Infinity;
     const sinceStart = now - flight.startedAt;
     if (this.#track_ === 'poll') {
-      return flight.looks === 0
-        ? this.#planner.firstDelay(sinceStart)
-        : this.#planner.nextDelay(flight.looks);
+      if (flight.looks > 0) return this.#planner.nextDelay(flight.looks);
+      flight.plannedWith = this.#planner.durationEstimateMs;
+      return this.#planner.firstDelay(sinceStart);
     }
     // Webhook and hybrid: the push should come; poll only executions silent well past the expected finish.
     const silence =
@@ -774,21 +795,24 @@ class BatchRun {
     flight.wake?.();
   }
 
-  /** Sleeps up to `ms` (Infinity: until woken), returning early when woken or when the run stops. */
-  #wait(flight: Flight, ms: number): Promise<void> {
-    return new Promise<void>((resolve) => {
+  /** Sleeps up to `ms` (Infinity: until woken); true when the time ran out, false when woken or stopped. */
+  #wait(flight: Flight, ms: number): Promise<boolean> {
+    return new Promise<boolean>((resolve) => {
       if (this.#stopping !== null) {
-        resolve();
+        resolve(false);
         return;
       }
-      const done = (): void => {
-        flight.wake = null;
-        resolve();
-      };
-      const cancel = ms === Infinity ? null : this.#clock.setTimer(Math.min(ms, MAX_TIMER_MS), done);
+      const cancel =
+        ms === Infinity
+          ? null
+          : this.#clock.setTimer(Math.min(ms, MAX_TIMER_MS), () => {
+              flight.wake = null;
+              resolve(true);
+            });
       flight.wake = () => {
         cancel?.();
-        done();
+        flight.wake = null;
+        resolve(false);
       };
     });
   }
@@ -801,27 +825,32 @@ class BatchRun {
     this.#progress.running = this.#running;
   }
 
-  /** A flight believed running was seen queued: the server's limit is the running flights submitted before it. */
-  #demote(flight: Flight): void {
-    let runningBefore = 0;
+  /** A flight believed running was seen queued: learn the server's limit, and queue it in our model. */
+  #demote(flight: Flight, finishedAtSend: number): void {
+    // While this flight waits in Vellum's FIFO queue, everything running there was submitted before it and is
+    // still unfinished: the older flights we have no record for (running or queued in our model) bound the limit
+    // from above, plus those recorded while the status request was in the air. The smallest bound seen is kept.
+    let olderUnfinished = this.#recordedCount - finishedAtSend;
     for (const other of this.#outstanding.values()) {
-      if (other.seq < flight.seq && other.state === 'running') runningBefore += 1;
+      if (other.order < flight.order) olderUnfinished += 1;
     }
     const before = this.#planner.serverLimit;
-    this.#planner.learnQueued(runningBefore);
+    this.#planner.learnQueued(olderUnfinished);
     if (this.#planner.serverLimit !== before) {
       this.#emit({ type: 'server-limit', limit: this.#planner.serverLimit!, progress: this.#progress });
     }
     this.#running -= 1;
     this.#progress.running = this.#running;
     this.#enqueue(flight);
+    // Older flights we believed queued must be the ones running in its place.
+    this.#fill(this.#clock.now(), flight.order);
   }
 
   #enqueue(flight: Flight): void {
     flight.state = 'queued';
     // Keep the queue in submit order: a demoted flight may be older than flights queued after it.
     let at = this.#queue.length;
-    while (at > this.#queueHead && this.#queue[at - 1]!.seq > flight.seq) at -= 1;
+    while (at > this.#queueHead && this.#queue[at - 1]!.order > flight.order) at -= 1;
     this.#queue.splice(at, 0, flight);
     this.#progress.queued += 1;
     this.#startProbing();
@@ -835,14 +864,33 @@ class BatchRun {
   }
 
   /** One execution finished: the server starts the oldest queued one now (FIFO), so do we. */
-  #promoteOne(): void {
-    const head = this.#queue[this.#queueHead];
-    if (head === undefined) return;
-    this.#queueHead += 1;
-    this.#progress.queued -= 1;
+  /**
+   * When the execution of `flight`, just found finished, most likely finished: halfway between the last moment it was
+   * known to run and now. Starting its successor at that moment (not now) keeps detection delays from adding up
+   * along the chain of executions that share a slot.
+   */
+  #finishEstimate(flight: Flight): number {
+    const now = this.#clock.now();
+    const runningSince = Math.max(flight.startedAt, flight.seenRunningAt);
+    return runningSince >= now ? now : (runningSince + now) / 2;
+  }
+
+  /**
+   * Vellum runs `serverLimit` executions at once and starts queued ones in FIFO order: while fewer are believed
+   * running, the oldest queued ones (older than `olderThan`) are believed started `since`.
+   */
+  #fill(since: number, olderThan = Infinity): void {
+    const limit = this.#planner.serverLimit;
+    if (limit === null) return;
+    while (this.#running < limit) {
+      const head = this.#queue[this.#queueHead];
+      if (head === undefined || head.order >= olderThan) return;
+      this.#queueHead += 1;
+      this.#progress.queued -= 1;
+      this.#startRunning(head, since);
+      head.wake?.();
+    }
     this.#compactQueue();
-    this.#startRunning(head, this.#clock.now());
-    head.wake?.();
   }
 
   #compactQueue(): void {
@@ -876,6 +924,7 @@ class BatchRun {
 
   #setExecutionId(flight: Flight, executionId: string): void {
     flight.executionId = executionId;
+    flight.order = this.#accepted++;
     if (this.#track_ !== 'poll') this.#byExecutionId.set(executionId, flight);
   }
 
@@ -888,7 +937,7 @@ class BatchRun {
     if (flight.state === 'running') {
       this.#running -= 1;
       this.#progress.running = this.#running;
-      if (this.#stopping === null) this.#promoteOne();
+      if (this.#stopping === null) this.#fill(this.#finishEstimate(flight));
     } else if (flight.state === 'queued') {
       this.#dequeue(flight);
     }
@@ -980,6 +1029,7 @@ class BatchRun {
 
   #record(record: CaseRecord): void {
     this.#journal!.record(record);
+    this.#recordedCount += 1;
     this.#progress.finished += 1;
     if (record.passed) this.#progress.passed += 1;
     this.#emit({ type: 'record', record, progress: this.#progress });
