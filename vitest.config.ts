@@ -13,10 +13,10 @@ export default defineConfig({
     // The JSON report is what .ci/run counts tests from.
     reporters: ['default', 'json'],
     outputFile: { json: '.vitest-report.json' },
-    projects: ['packages/core', 'packages/testkit', 'packages/cli'].map((root) => ({
+    projects: ['packages/core', 'packages/testkit', 'packages/cli', 'action'].map((root) => ({
       resolve: { alias },
       test: {
-        name: root.split('/')[1],
+        name: root.split('/').pop(),
         root,
         include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
         testTimeout: 60_000,

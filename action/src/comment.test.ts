@@ -1,0 +1,168 @@
+import { describe, expect, it } from 'vitest';
+import { COMMENT_LIMIT, commentBody, commentMarker, commentTarget, upsertComment } from './comment.js';
+import type { CommentsApi, IssueComment } from './comment.js';
+
+const repo = 'acme/widgets';
+
+function memoryApi(
+  initial: IssueComment[] = [],
+): CommentsApi & { calls: string[]; comments: IssueComment[] } {
+  const comments = [...initial];
+  const calls: string[] = [];
+  let next = 100;
+  return {
+    calls,
+    comments,
+    list: (n) => {
+      calls.push(`list ${n}`);
+      return Promise.resolve(comments);
+    },
+    create: (n, body) => {
+      calls.push(`create ${n}`);
+      const c = { id: ++next, body, html_url: `https://github.com/${repo}/pull/${n}#issuecomment-${next}` };
+      comments.push(c);
+      return Promise.resolve(c);
+    },
+    update: (id, body) => {
+      calls.push(`update ${id}`);
+      const i = comments.findIndex((c) => c.id === id);
+      const c = { ...comments[i]!, body };
+      comments[i] = c;
+      return Promise.resolve(c);
+    },
+  };
+}
+
+describe('commentMarker', () => {
+  it('names the workflow, job and artifact, and cannot be closed early', () => {
+    expect(commentMarker('CI', 'eval', 'results')).toBe('<!-- vellum-batch:CI:eval:results -->');
+    expect(commentMarker('evil --> <b>', 'j', 'r')).toBe('<!-- vellum-batch:evil  b:j:r -->');
+  });
+});
+
+describe('commentBody', () => {
+  it('keeps the marker and stays under the comment limit', () => {
+    const marker = commentMarker('CI', 'eval', 'results');
+    const body = commentBody('x'.repeat(200_000), marker);
+    expect(body.length).toBeLessThanOrEqual(COMMENT_LIMIT);
+    expect(body).toContain('(cut: the full report is in the job summary');
+    expect(body.trimEnd().endsWith(marker)).toBe(true);
+    expect(commentBody('short', marker)).toBe(`short\n\n${marker}\n`);
+  });
+});
+
+describe('commentTarget', () => {
+  const pr = { number: 9, headRepository: repo };
+
+  it('comments on pull request events in auto mode only', () => {
+    expect(
+      commentTarget('auto', { eventName: 'pull_request', pullRequest: pr, repository: repo }, true),
+    ).toEqual({
+      kind: 'comment',
+      issueNumber: 9,
+    });
+    expect(
+      commentTarget('auto', { eventName: 'pull_request_target', pullRequest: pr, repository: repo }, true)
+        .kind,
+    ).toBe('comment');
+    expect(commentTarget('auto', { eventName: 'push', pullRequest: null, repository: repo }, true)).toEqual({
+      kind: 'skip',
+      reason: 'the push event is not a pull request',
+      warn: false,
+    });
+  });
+
+  it('never comments in never mode', () => {
+    expect(
+      commentTarget('never', { eventName: 'pull_request', pullRequest: pr, repository: repo }, true).kind,
+    ).toBe('skip');
+  });
+
+  it('in always mode, comments whenever a pull request is known and warns otherwise', () => {
+    expect(
+      commentTarget('always', { eventName: 'issue_comment', pullRequest: pr, repository: repo }, true).kind,
+    ).toBe('comment');
+    expect(commentTarget('always', { eventName: 'push', pullRequest: null, repository: repo }, true)).toEqual(
+      {
+        kind: 'skip',
+        reason: 'no pull request is known for the push event',
+        warn: true,
+      },
+    );
+  });
+
+  it('skips a fork pull request with a warning, but not under pull_request_target', () => {
+    const fork = { number: 9, headRepository: 'someone/widgets' };
+    const skipped = commentTarget(
+      'auto',
+      { eventName: 'pull_request', pullRequest: fork, repository: repo },
+      true,
+    );
+    expect(skipped).toMatchObject({ kind: 'skip', warn: true });
+    expect(skipped.kind === 'skip' && skipped.reason).toContain('comes from the fork someone/widgets');
+    expect(
+      commentTarget('auto', { eventName: 'pull_request_target', pullRequest: fork, repository: repo }, true)
+        .kind,
+    ).toBe('comment');
+  });
+
+  it('warns without a token', () => {
+    expect(
+      commentTarget('auto', { eventName: 'pull_request', pullRequest: pr, repository: repo }, false),
+    ).toEqual({
+      kind: 'skip',
+      reason: 'no github-token was given',
+      warn: true,
+    });
+  });
+});
+
+describe('upsertComment', () => {
+  const marker = commentMarker('CI', 'eval', 'results');
+
+  it('creates the comment the first time and updates it afterwards', async () => {
+    const api = memoryApi([
+      { id: 1, body: 'LGTM', html_url: 'u1' },
+      { id: 2, body: null, html_url: 'u2' },
+    ]);
+    const first = await upsertComment(api, 9, marker, 'report one');
+    expect(first).toMatchObject({ kind: 'created', id: 101 });
+    const second = await upsertComment(api, 9, marker, 'report two');
+    expect(second).toEqual({
+      kind: 'updated',
+      id: 101,
+      url: 'https://github.com/acme/widgets/pull/9#issuecomment-101',
+    });
+    expect(api.calls).toEqual(['list 9', 'create 9', 'list 9', 'update 101']);
+    expect(api.comments).toHaveLength(3);
+    expect(api.comments[2]?.body).toContain('report two');
+  });
+
+  it('does not take another job’s comment for its own', async () => {
+    const other = commentMarker('CI', 'other-job', 'results');
+    const api = memoryApi([{ id: 1, body: `old\n${other}`, html_url: 'u1' }]);
+    expect((await upsertComment(api, 9, marker, 'r')).kind).toBe('created');
+  });
+
+  it('turns a 403 into advice instead of an error', async () => {
+    const api = memoryApi();
+    api.list = () =>
+      Promise.reject(Object.assign(new Error('Resource not accessible by integration'), { status: 403 }));
+    const outcome = await upsertComment(api, 9, marker, 'r');
+    expect(outcome).toEqual({
+      kind: 'failed',
+      message:
+        'could not comment on pull request #9 (HTTP 403: Resource not accessible by integration); give the job ' +
+        '`permissions: pull-requests: write`, or set `comment: never`. The report is in the job summary.',
+    });
+  });
+
+  it('reports any other failure as a message too', async () => {
+    const api = memoryApi();
+    api.create = () => Promise.reject(new Error('socket hang up'));
+    expect(await upsertComment(api, 9, marker, 'r')).toEqual({
+      kind: 'failed',
+      message: 'could not comment on pull request #9: socket hang up. The report is in the job summary.',
+    });
+  });
+});

@@ -1,0 +1,186 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '@vellum-batch/core';
+import { INPUT_NAMES, parseInputs, parseShardInput } from './inputs.js';
+import type { InputName } from './inputs.js';
+
+const minimal = { 'api-key': 'vk-1', workflow: 'support-bot', dataset: 'cases.jsonl' };
+
+function reader(values: Partial<Record<InputName, string>>): (name: InputName) => string {
+  return (name) => values[name] ?? '';
+}
+
+function parseError(values: Partial<Record<InputName, string>>, env: NodeJS.ProcessEnv = {}): ConfigError {
+  try {
+    parseInputs(reader(values), env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return error as ConfigError;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('parseInputs', () => {
+  it('applies the documented defaults when only the required inputs are set', () => {
+    const inputs = parseInputs(reader(minimal), {});
+    expect(inputs).toEqual({
+      mode: 'run',
+      apiKey: 'vk-1',
+      workflow: { deploymentName: 'support-bot', releaseTag: 'LATEST' },
+      dataset: 'cases.jsonl',
+      concurrency: 32,
+      gate: {
+        maxFailureRate: undefined,
+        maxFailures: undefined,
+        maxErrorRate: undefined,
+        minCases: undefined,
+      },
+      timeoutMs: undefined,
+      executionTimeoutMs: undefined,
+      track: 'poll',
+      shard: null,
+      out: 'vellum-batch-results',
+      artifactName: 'vellum-batch-results',
+      uploadArtifact: true,
+      retentionDays: undefined,
+      comment: 'auto',
+      githubToken: '',
+      baseUrl: undefined,
+      externalIdPrefix: undefined,
+      failOnGate: true,
+    });
+  });
+
+  it('parses every optional input', () => {
+    const inputs = parseInputs(
+      reader({
+        'api-key': 'vk-1',
+        'deployment-id': 'dep-123',
+        'release-tag': 'staging',
+        dataset: 'cases.csv',
+        concurrency: '8',
+        'max-failure-rate': '5%',
+        'max-failures': '2',
+        'max-error-rate': '0.1',
+        'min-cases': '10',
+        timeout: '30m',
+        'execution-timeout': '90s',
+        track: 'poll',
+        shard: '2/4',
+        mode: 'run',
+        out: 'out/eval',
+        'artifact-name': 'eval-results',
+        'upload-artifact': 'false',
+        'retention-days': '7',
+        comment: 'always',
+        'github-token': 'ghs_x',
+        'base-url': 'http://127.0.0.1:9999',
+        'external-id-prefix': 'pr-17-',
+        'fail-on-gate': 'False',
+      }),
+      {},
+    );
+    expect(inputs).toMatchObject({
+      workflow: { deploymentId: 'dep-123', releaseTag: 'staging' },
+      concurrency: 8,
+      gate: { maxFailureRate: 0.05, maxFailures: 2, maxErrorRate: 0.1, minCases: 10 },
+      timeoutMs: 1_800_000,
+      executionTimeoutMs: 90_000,
+      shard: { index: 2, count: 4 },
+      out: 'out/eval',
+      artifactName: 'eval-results',
+      uploadArtifact: false,
+      retentionDays: 7,
+      comment: 'always',
+      githubToken: 'ghs_x',
+      baseUrl: 'http://127.0.0.1:9999',
+      externalIdPrefix: 'pr-17-',
+      failOnGate: false,
+    });
+    expect(inputs.workflow).not.toHaveProperty('deploymentName');
+  });
+
+  it('treats blank inputs as unset', () => {
+    const inputs = parseInputs(
+      reader({ ...minimal, concurrency: '   ', comment: '', 'fail-on-gate': '' }),
+      {},
+    );
+    expect(inputs.concurrency).toBe(32);
+    expect(inputs.comment).toBe('auto');
+    expect(inputs.failOnGate).toBe(true);
+  });
+
+  it('falls back to $VELLUM_BASE_URL when base-url is unset', () => {
+    expect(parseInputs(reader(minimal), { VELLUM_BASE_URL: 'http://127.0.0.1:1' }).baseUrl).toBe(
+      'http://127.0.0.1:1',
+    );
+    expect(
+      parseInputs(reader({ ...minimal, 'base-url': 'https://eu.vellum.example' }), {
+        VELLUM_BASE_URL: 'http://x',
+      }).baseUrl,
+    ).toBe('https://eu.vellum.example');
+  });
+
+  it('lists every bad input, each by name', () => {
+    const error = parseError({
+      ...minimal,
+      concurrency: '0',
+      'max-failure-rate': 'lots',
+      timeout: 'soon',
+      comment: 'sometimes',
+      'upload-artifact': 'yes',
+      shard: '5/4',
+      'retention-days': '91',
+      'base-url': 'ftp://x',
+      'artifact-name': 'a/b',
+    });
+    for (const name of [
+      'input concurrency: "0" is not a whole number from 1 to 10000',
+      'input max-failure-rate: "lots" is not a rate',
+      'input timeout: "soon" is not a duration',
+      'input comment: "sometimes" is not one of auto, always, never',
+      'input upload-artifact: "yes" is not a boolean',
+      'input shard: "5/4" is not a shard',
+      'input retention-days: "91"',
+      'input base-url: "ftp://x" is not an http(s) URL',
+      'input artifact-name: "a/b" may not contain',
+    ]) {
+      expect(error.message).toContain(name);
+    }
+    expect(error.message).toMatch(/^9 problems with the inputs:/);
+  });
+
+  it('requires the key, the dataset and exactly one workflow', () => {
+    expect(parseError({}).message).toContain('input api-key: required');
+    expect(parseError({}).message).toContain('input dataset: required');
+    expect(parseError({ ...minimal, 'deployment-id': 'd' }).message).toBe(
+      'inputs workflow and deployment-id: give exactly one (the deployment name or its id)',
+    );
+  });
+
+  it('refuses webhook tracking, which a runner cannot receive', () => {
+    expect(parseError({ ...minimal, track: 'webhook' }).message).toContain(
+      'input track: "webhook" is not supported in the action',
+    );
+  });
+
+  it('says merge mode is not implemented yet', () => {
+    expect(parseError({ mode: 'merge' }).message).toMatch(/^input mode: "merge" is not implemented yet/);
+  });
+
+  it('reads every input of action.yml and nothing else', () => {
+    const asked: string[] = [];
+    parseInputs((name) => {
+      asked.push(name);
+      return (minimal as Record<string, string>)[name] ?? '';
+    }, {});
+    expect(asked).toEqual([...INPUT_NAMES]);
+  });
+});
+
+describe('parseShardInput', () => {
+  it('parses I/N and refuses anything else', () => {
+    expect(parseShardInput(' 3 / 8 ')).toEqual({ index: 3, count: 8 });
+    expect(() => parseShardInput('0/2')).toThrow('input shard: "0/2" is not a shard');
+    expect(() => parseShardInput('1-2')).toThrow(ConfigError);
+  });
+});

@@ -1,0 +1,300 @@
+/**
+ * The action's inputs, parsed once with zod from the raw strings the runner passes (`''` means unset).
+ * Every problem names the input it came from, and every problem is listed, not only the first.
+ */
+import { z } from 'zod';
+import { ConfigError, parseDuration, parseRate } from '@vellum-batch/core';
+import type { GateOptions } from '@vellum-batch/core';
+
+/** Every input of `action.yml`, in its order. */
+export const INPUT_NAMES = [
+  'api-key',
+  'workflow',
+  'deployment-id',
+  'release-tag',
+  'dataset',
+  'concurrency',
+  'max-failure-rate',
+  'max-failures',
+  'max-error-rate',
+  'min-cases',
+  'timeout',
+  'execution-timeout',
+  'track',
+  'shard',
+  'mode',
+  'out',
+  'artifact-name',
+  'upload-artifact',
+  'retention-days',
+  'comment',
+  'github-token',
+  'base-url',
+  'external-id-prefix',
+  'fail-on-gate',
+] as const;
+/** One of {@link INPUT_NAMES}. */
+export type InputName = (typeof INPUT_NAMES)[number];
+
+/** When the action writes the sticky PR comment. */
+export const COMMENT_MODES = ['auto', 'always', 'never'] as const;
+/** One of {@link COMMENT_MODES}. */
+export type CommentMode = (typeof COMMENT_MODES)[number];
+
+/** Default of the `out` input. */
+export const DEFAULT_OUT = 'vellum-batch-results';
+/** Default of the `artifact-name` input. */
+export const DEFAULT_ARTIFACT_NAME = 'vellum-batch-results';
+/** Default of the `concurrency` input. */
+export const DEFAULT_CONCURRENCY = 32;
+
+/** The inputs of `mode: run`, parsed. */
+export interface RunInputs {
+  readonly mode: 'run';
+  /** The Vellum API key (masked as soon as it is read). */
+  readonly apiKey: string;
+  readonly workflow: {
+    readonly deploymentName?: string;
+    readonly deploymentId?: string;
+    /** @default 'LATEST' */
+    readonly releaseTag: string;
+  };
+  readonly dataset: string;
+  /** @default 32 */
+  readonly concurrency: number;
+  readonly gate: GateOptions;
+  readonly timeoutMs: number | undefined;
+  readonly executionTimeoutMs: number | undefined;
+  /** Only `poll` runs in the action (a runner cannot receive webhooks). @default 'poll' */
+  readonly track: 'poll';
+  /** This job's shard (1-based), or null for the whole dataset. @default null */
+  readonly shard: { readonly index: number; readonly count: number } | null;
+  /** @default 'vellum-batch-results' */
+  readonly out: string;
+  /** @default 'vellum-batch-results' */
+  readonly artifactName: string;
+  /** @default true */
+  readonly uploadArtifact: boolean;
+  /** @default the repository's setting */
+  readonly retentionDays: number | undefined;
+  /** @default 'auto' */
+  readonly comment: CommentMode;
+  /** Empty when none was given: then no comment is written. */
+  readonly githubToken: string;
+  /** @default $VELLUM_BASE_URL, else 'https://predict.vellum.ai' */
+  readonly baseUrl: string | undefined;
+  /** @default `gh-{run id}-{run attempt}-` (+ `s{i}-` for a shard) */
+  readonly externalIdPrefix: string | undefined;
+  /** @default true */
+  readonly failOnGate: boolean;
+}
+
+/** Reads one raw input (as `@actions/core`'s `getInput` does: trimmed, `''` when unset). */
+export type InputReader = (name: InputName) => string;
+
+/** A raw input: `''` (after trimming) becomes `undefined`. */
+const raw = z
+  .string()
+  .optional()
+  .transform((v) => {
+    const text = v?.trim() ?? '';
+    return text === '' ? undefined : text;
+  });
+
+function intInput(name: InputName, min: number, max = Number.MAX_SAFE_INTEGER) {
+  return raw.transform((text, ctx) => {
+    if (text === undefined) return undefined;
+    const value = Number(text);
+    if (!/^\d+$/.test(text) || !Number.isSafeInteger(value) || value < min || value > max) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `input ${name}: "${text}" is not a whole number ${max === Number.MAX_SAFE_INTEGER ? `of at least ${min}` : `from ${min} to ${max}`}`,
+      });
+      return z.NEVER;
+    }
+    return value;
+  });
+}
+
+/** An input checked by one of core's parsers (which throw a ConfigError naming the input). */
+function parsedInput<T>(name: InputName, parse: (text: string, name: string) => T) {
+  return raw.transform((text, ctx): T | undefined => {
+    if (text === undefined) return undefined;
+    try {
+      return parse(text, `input ${name}`);
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: error instanceof Error ? error.message : String(error) });
+      return z.NEVER;
+    }
+  });
+}
+
+function boolInput(name: InputName, fallback: boolean) {
+  return raw.transform((text, ctx) => {
+    if (text === undefined) return fallback;
+    // The YAML 1.2 core schema, as `core.getBooleanInput` accepts it.
+    if (['true', 'True', 'TRUE'].includes(text)) return true;
+    if (['false', 'False', 'FALSE'].includes(text)) return false;
+    ctx.addIssue({
+      code: 'custom',
+      message: `input ${name}: "${text}" is not a boolean (use true or false)`,
+    });
+    return z.NEVER;
+  });
+}
+
+function oneOf<const T extends readonly string[]>(name: InputName, values: T, fallback: T[number]) {
+  return raw.transform((text, ctx): T[number] => {
+    if (text === undefined) return fallback;
+    if ((values as readonly string[]).includes(text)) return text;
+    ctx.addIssue({ code: 'custom', message: `input ${name}: "${text}" is not one of ${values.join(', ')}` });
+    return z.NEVER;
+  });
+}
+
+/** Parses `I/N` (1-based, `1 <= I <= N`). */
+export function parseShardInput(text: string, name = 'input shard'): { index: number; count: number } {
+  const match = /^(\d+)\s*\/\s*(\d+)$/.exec(text.trim());
+  const index = Number(match?.[1]);
+  const count = Number(match?.[2]);
+  if (!match || count < 1 || index < 1 || index > count) {
+    throw new ConfigError(`${name}: "${text}" is not a shard: use I/N with 1 <= I <= N, e.g. 2/4`);
+  }
+  return { index, count };
+}
+
+const httpUrl = (name: InputName) =>
+  raw.transform((text, ctx) => {
+    if (text === undefined) return undefined;
+    try {
+      const url = new URL(text);
+      if (url.protocol === 'http:' || url.protocol === 'https:') return text;
+    } catch {
+      // reported below
+    }
+    ctx.addIssue({ code: 'custom', message: `input ${name}: "${text}" is not an http(s) URL` });
+    return z.NEVER;
+  });
+
+/** Characters `@actions/artifact` refuses in an artifact name. */
+const BAD_ARTIFACT_CHARS = /[":<>|*?\\/\r\n]/;
+
+const schema = z.object({
+  'api-key': raw,
+  workflow: raw,
+  'deployment-id': raw,
+  'release-tag': raw.transform((v) => v ?? 'LATEST'),
+  dataset: raw,
+  concurrency: intInput('concurrency', 1, 10_000).transform((v) => v ?? DEFAULT_CONCURRENCY),
+  'max-failure-rate': parsedInput('max-failure-rate', parseRate),
+  'max-failures': intInput('max-failures', 0),
+  'max-error-rate': parsedInput('max-error-rate', parseRate),
+  'min-cases': intInput('min-cases', 0),
+  timeout: parsedInput('timeout', parseDuration),
+  'execution-timeout': parsedInput('execution-timeout', parseDuration),
+  track: oneOf('track', ['poll', 'webhook', 'hybrid'] as const, 'poll'),
+  shard: parsedInput('shard', parseShardInput),
+  mode: oneOf('mode', ['run', 'merge'] as const, 'run'),
+  out: raw.transform((v) => v ?? DEFAULT_OUT),
+  'artifact-name': raw.transform((text, ctx) => {
+    const name = text ?? DEFAULT_ARTIFACT_NAME;
+    if (BAD_ARTIFACT_CHARS.test(name)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `input artifact-name: "${name}" may not contain any of " : < > | * ? \\ / or a line break`,
+      });
+      return z.NEVER;
+    }
+    return name;
+  }),
+  'upload-artifact': boolInput('upload-artifact', true),
+  'retention-days': intInput('retention-days', 1, 90),
+  comment: oneOf('comment', COMMENT_MODES, 'auto'),
+  'github-token': raw.transform((v) => v ?? ''),
+  'base-url': httpUrl('base-url'),
+  'external-id-prefix': raw.transform((text, ctx) => {
+    if (text === undefined || /^[\w.:-]{1,100}$/.test(text)) return text;
+    ctx.addIssue({
+      code: 'custom',
+      message: `input external-id-prefix: "${text}" must be 1-100 letters, digits, and . _ : -`,
+    });
+    return z.NEVER;
+  }),
+  'fail-on-gate': boolInput('fail-on-gate', true),
+});
+
+/**
+ * Reads and checks every input of `action.yml`.
+ *
+ * @param read - Returns one raw input, `''` when unset (in the action: `core.getInput`).
+ * @param env - Where `VELLUM_BASE_URL` is looked up when `base-url` is unset. @default process.env
+ * @throws {@link ConfigError} listing every problem, each naming its input; for `mode: merge`, which is not
+ *   implemented yet.
+ */
+export function parseInputs(read: InputReader, env: NodeJS.ProcessEnv = process.env): RunInputs {
+  const values: Record<string, string> = {};
+  for (const name of INPUT_NAMES) values[name] = read(name);
+  const result = schema.safeParse(values);
+  if (!result.success) {
+    throw new ConfigError(problems(result.error.issues.map((i) => i.message)));
+  }
+  const v = result.data;
+  if (v.mode === 'merge') {
+    throw new ConfigError(
+      'input mode: "merge" is not implemented yet in this version of the action; use mode: run (one job per shard) for now',
+    );
+  }
+  const issues: string[] = [];
+  if (v['api-key'] === undefined) {
+    issues.push('input api-key: required; pass a secret, e.g. api-key: ${{ secrets.VELLUM_API_KEY }}');
+  }
+  if (v.dataset === undefined) issues.push('input dataset: required; give the path of the dataset file');
+  if ((v.workflow === undefined) === (v['deployment-id'] === undefined)) {
+    issues.push('inputs workflow and deployment-id: give exactly one (the deployment name or its id)');
+  }
+  if (v.track !== 'poll') {
+    issues.push(
+      `input track: "${v.track}" is not supported in the action (a runner cannot receive Vellum's webhooks); use poll`,
+    );
+  }
+  if (issues.length > 0) throw new ConfigError(problems(issues));
+
+  const gate: GateOptions = {
+    maxFailureRate: v['max-failure-rate'],
+    maxFailures: v['max-failures'],
+    maxErrorRate: v['max-error-rate'],
+    minCases: v['min-cases'],
+  };
+  const baseUrlFromEnv = env['VELLUM_BASE_URL']?.trim();
+  return {
+    mode: 'run',
+    apiKey: v['api-key'] ?? '',
+    workflow: {
+      ...(v.workflow === undefined ? {} : { deploymentName: v.workflow }),
+      ...(v['deployment-id'] === undefined ? {} : { deploymentId: v['deployment-id'] }),
+      releaseTag: v['release-tag'],
+    },
+    dataset: v.dataset ?? '',
+    concurrency: v.concurrency,
+    gate,
+    timeoutMs: v.timeout,
+    executionTimeoutMs: v['execution-timeout'],
+    track: 'poll',
+    shard: v.shard ?? null,
+    out: v.out,
+    artifactName: v['artifact-name'],
+    uploadArtifact: v['upload-artifact'],
+    retentionDays: v['retention-days'],
+    comment: v.comment,
+    githubToken: v['github-token'],
+    baseUrl:
+      v['base-url'] ?? (baseUrlFromEnv === undefined || baseUrlFromEnv === '' ? undefined : baseUrlFromEnv),
+    externalIdPrefix: v['external-id-prefix'],
+    failOnGate: v['fail-on-gate'],
+  };
+}
+
+function problems(messages: readonly string[]): string {
+  if (messages.length === 1) return messages[0] ?? '';
+  return `${messages.length} problems with the inputs:\n${messages.map((m) => `  - ${m}`).join('\n')}`;
+}

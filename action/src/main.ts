@@ -1,0 +1,321 @@
+/**
+ * The action's entry: parse the inputs, run the batch with core's engine (exactly as the CLI does), upload the
+ * out directory, write the job summary and the sticky PR comment, set the outputs and apply the gate.
+ * `@actions/*` are touched only here; {@link runAction} takes them injected so that tests can drive it.
+ */
+import { resolve } from 'node:path';
+import * as core from '@actions/core';
+import { DefaultArtifactClient } from '@actions/artifact';
+import { getOctokit } from '@actions/github';
+import {
+  createClient,
+  DatasetError,
+  inShard,
+  openDataset,
+  runBatch,
+  VellumBatchError,
+  writeReports,
+} from '@vellum-batch/core';
+import type { RunEvent, RunResult, VellumClient } from '@vellum-batch/core';
+import { artifactName, uploadResults } from './artifact.js';
+import type { ArtifactUploader } from './artifact.js';
+import { commentMarker, commentTarget, upsertComment } from './comment.js';
+import type { CommentsApi } from './comment.js';
+import { defaultExternalIdPrefix, readRunContext } from './context.js';
+import type { RunContext } from './context.js';
+import { parseInputs } from './inputs.js';
+import type { InputName, RunInputs } from './inputs.js';
+import { conclusionOf, errorSummary, fitJobSummary, outputsOf } from './summary.js';
+import type { OutputName } from './summary.js';
+
+/** Everything {@link runAction} needs from the runner; `@actions/*` in the action, fakes in tests. */
+export interface ActionIo {
+  getInput(name: InputName): string;
+  setSecret(secret: string): void;
+  setOutput(name: OutputName, value: string): void;
+  info(message: string): void;
+  warning(message: string): void;
+  setFailed(message: string): void;
+  /** Appends Markdown to the job summary. */
+  writeSummary(markdown: string): Promise<void>;
+  /** The artifact client, or null when the job has no artifact service (not on a runner). */
+  artifactUploader(): ArtifactUploader | null;
+  commentsApi(token: string, repository: string): CommentsApi;
+}
+
+/** How often a progress line is logged while the run goes, in ms. */
+const PROGRESS_EVERY_MS = 5_000;
+
+/**
+ * Runs the action with the real `@actions/*` and the process's signals. Never rejects: every failure ends in
+ * `core.setFailed` with a message a person can act on.
+ */
+export async function run(): Promise<void> {
+  const controller = new AbortController();
+  const onSignal = (name: NodeJS.Signals): void => {
+    if (controller.signal.aborted) {
+      core.info(`${name} again: still writing and uploading the results`);
+      return;
+    }
+    core.warning(`${name}: stopping the run; writing and uploading the partial results`);
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    await runAction(actionsIo(), process.env, controller.signal);
+  } catch (error) {
+    core.setFailed(`vellum-batch failed unexpectedly: ${messageOf(error)}`);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+/**
+ * The whole action over injected I/O. Never rejects.
+ *
+ * @param io - The runner's side (inputs, outputs, logs, summary, artifact, comments).
+ * @param env - The environment (`GITHUB_*`, `VELLUM_BASE_URL`, `ACTIONS_RUNTIME_TOKEN`).
+ * @param signal - Aborting stops the run: unfinished cases end `CANCELLED`, the files are written and uploaded.
+ */
+export async function runAction(io: ActionIo, env: NodeJS.ProcessEnv, signal?: AbortSignal): Promise<void> {
+  // Mask the key before anything else can print it, even when other inputs are wrong.
+  const rawKey = io.getInput('api-key');
+  if (rawKey !== '') io.setSecret(rawKey);
+
+  let inputs: RunInputs;
+  let context: RunContext;
+  let result: RunResult;
+  try {
+    inputs = parseInputs((name) => io.getInput(name), env);
+    context = readRunContext(env);
+    result = await runBatchOnce(io, inputs, context, signal);
+  } catch (error) {
+    const message = messageOf(error);
+    await safely(io, () => io.writeSummary(errorSummary(message)));
+    io.setFailed(
+      error instanceof DatasetError
+        ? `vellum-batch could not start: ${message}`
+        : error instanceof VellumBatchError
+          ? `vellum-batch could not start, nothing was submitted: ${message}`
+          : `vellum-batch failed: ${message}`,
+    );
+    return;
+  }
+
+  try {
+    await present(io, env, inputs, context, result);
+  } catch (error) {
+    io.setFailed(`vellum-batch ran the batch but could not report it: ${messageOf(error)}`);
+  }
+}
+
+async function runBatchOnce(
+  io: ActionIo,
+  inputs: RunInputs,
+  context: RunContext,
+  signal: AbortSignal | undefined,
+): Promise<RunResult> {
+  const dataset = await openDataset(inputs.dataset, inputs.shard ? { filter: inShard(inputs.shard) } : {});
+  const externalIdPrefix = inputs.externalIdPrefix ?? defaultExternalIdPrefix(context, inputs.shard);
+  io.info(
+    `vellum-batch: ${dataset.size} cases from ${inputs.dataset}` +
+      (inputs.shard ? ` (shard ${inputs.shard.index}/${inputs.shard.count})` : '') +
+      `, external ids ${externalIdPrefix}{case id}`,
+  );
+  const client = createClient({
+    apiKey: inputs.apiKey,
+    ...(inputs.baseUrl === undefined ? {} : { baseUrl: inputs.baseUrl }),
+    onRetry: (info) => {
+      if (info.attempt === 1 || info.attempt % 5 === 0) {
+        io.info(`retrying ${info.operation} in ${Math.round(info.delayMs)}ms: ${info.error.message}`);
+      }
+    },
+  });
+  try {
+    return await runBatch({
+      client,
+      dataset,
+      workflow: inputs.workflow,
+      outDir: resolve(inputs.out),
+      concurrency: inputs.concurrency,
+      gate: inputs.gate,
+      timeoutMs: inputs.timeoutMs,
+      executionTimeoutMs: inputs.executionTimeoutMs,
+      externalIdPrefix,
+      shard: inputs.shard,
+      signal,
+      onEvent: progressLogger(io),
+    });
+  } finally {
+    await closeQuietly(client);
+  }
+}
+
+/** Upload, summary, comment, outputs, verdict: each step's failure is a warning, the verdict still stands. */
+async function present(
+  io: ActionIo,
+  env: NodeJS.ProcessEnv,
+  inputs: RunInputs,
+  context: RunContext,
+  result: RunResult,
+): Promise<void> {
+  const { summary } = result;
+  const name = artifactName(inputs.artifactName, inputs.shard, context.runAttempt);
+  let artifact: { id: string; url: string } = { id: '', url: '' };
+  if (!inputs.uploadArtifact) {
+    io.info('upload-artifact is false: the results stay in the out directory');
+  } else {
+    const uploader = env['ACTIONS_RUNTIME_TOKEN'] ? io.artifactUploader() : null;
+    if (uploader === null) {
+      io.warning(
+        'no artifact service in this job (ACTIONS_RUNTIME_TOKEN is not set): the results were not uploaded',
+      );
+    } else {
+      try {
+        const uploaded = await uploadResults({
+          uploader,
+          name,
+          dir: result.outDir,
+          context,
+          retentionDays: inputs.retentionDays,
+        });
+        artifact = { id: String(uploaded.id), url: uploaded.url };
+        io.info(`uploaded ${uploaded.files} files as the artifact ${name}: ${uploaded.url}`);
+      } catch (error) {
+        io.warning(`could not upload the results artifact ${name}: ${messageOf(error)}`);
+      }
+    }
+  }
+
+  let markdown = result.markdown;
+  if (artifact.url !== '') {
+    try {
+      markdown = (await writeReports(result.outDir, summary, { artifactUrl: artifact.url })).markdown;
+    } catch (error) {
+      io.warning(`could not add the artifact link to report.md: ${messageOf(error)}`);
+    }
+  }
+  await safely(io, () => io.writeSummary(fitJobSummary(markdown)));
+
+  let commentUrl = '';
+  const target = commentTarget(inputs.comment, context, inputs.githubToken !== '');
+  if (target.kind === 'skip') {
+    if (target.warn) io.warning(`no PR comment: ${target.reason}`);
+    else io.info(`no PR comment: ${target.reason}`);
+  } else {
+    const key = inputs.shard ? artifactName(inputs.artifactName, inputs.shard, 1) : inputs.artifactName;
+    const outcome = await upsertComment(
+      io.commentsApi(inputs.githubToken, context.repository),
+      target.issueNumber,
+      commentMarker(context.workflow, context.job, key),
+      markdown,
+    );
+    if (outcome.kind === 'failed') {
+      io.warning(outcome.message);
+    } else {
+      commentUrl = outcome.url;
+      io.info(`${outcome.kind} the PR comment: ${outcome.url}`);
+    }
+  }
+
+  const outputs = outputsOf(summary, {
+    resultsDir: result.outDir,
+    artifactId: artifact.id,
+    artifactUrl: artifact.url,
+    commentUrl,
+  });
+  for (const [key, value] of Object.entries(outputs)) io.setOutput(key as OutputName, value);
+
+  const conclusion = conclusionOf(summary);
+  if (conclusion.kind === 'pass') io.info(conclusion.message);
+  else if (conclusion.kind === 'gate' && !inputs.failOnGate)
+    io.warning(`${conclusion.message} (fail-on-gate is false)`);
+  else io.setFailed(conclusion.message);
+}
+
+/** Logs the start, a progress line every few seconds, the server's limit and why a run stops. */
+function progressLogger(io: ActionIo): (event: RunEvent) => void {
+  let last = 0;
+  return (event) => {
+    switch (event.type) {
+      case 'started':
+        io.info(`run ${event.runId} started: ${event.progress.total} cases`);
+        last = Date.now();
+        return;
+      case 'server-limit':
+        io.info(`Vellum is running at most ${event.limit} executions at once for this workspace`);
+        return;
+      case 'stopping':
+        io.warning(`stopping (${event.reason}): ${event.message}`);
+        return;
+      default: {
+        const now = Date.now();
+        const p = event.progress;
+        if (now - last >= PROGRESS_EVERY_MS || (event.type === 'record' && p.finished === p.total)) {
+          last = now;
+          io.info(
+            `progress: ${p.finished}/${p.total} finished, ${p.passed} passed, ${p.running} running, ${p.queued} queued`,
+          );
+        }
+      }
+    }
+  };
+}
+
+/** The real I/O: `@actions/core`, `@actions/artifact`, `@actions/github`. */
+function actionsIo(): ActionIo {
+  return {
+    getInput: (name) => core.getInput(name),
+    setSecret: (secret) => core.setSecret(secret),
+    setOutput: (name, value) => core.setOutput(name, value),
+    info: (message) => core.info(message),
+    warning: (message) => core.warning(message),
+    setFailed: (message) => core.setFailed(message),
+    writeSummary: async (markdown) => {
+      if (!process.env['GITHUB_STEP_SUMMARY']) return;
+      await core.summary.addRaw(markdown, true).write();
+    },
+    artifactUploader: () => new DefaultArtifactClient(),
+    commentsApi: (token, repository) => octokitComments(token, repository),
+  };
+}
+
+function octokitComments(token: string, repository: string): CommentsApi {
+  const octokit = getOctokit(token);
+  const [owner = '', repo = ''] = repository.split('/');
+  return {
+    list: (issueNumber) =>
+      octokit.paginate(octokit.rest.issues.listComments, {
+        owner,
+        repo,
+        issue_number: issueNumber,
+        per_page: 100,
+      }),
+    create: async (issueNumber, body) =>
+      (await octokit.rest.issues.createComment({ owner, repo, issue_number: issueNumber, body })).data,
+    update: async (commentId, body) =>
+      (await octokit.rest.issues.updateComment({ owner, repo, comment_id: commentId, body })).data,
+  };
+}
+
+async function safely(io: ActionIo, step: () => Promise<void>): Promise<void> {
+  try {
+    await step();
+  } catch (error) {
+    io.warning(`could not write the job summary: ${messageOf(error)}`);
+  }
+}
+
+async function closeQuietly(client: VellumClient): Promise<void> {
+  try {
+    await client.close();
+  } catch {
+    // a pool whose sockets are gone is not worth a message
+  }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
