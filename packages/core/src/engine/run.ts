@@ -842,6 +842,15 @@ class BatchRun {
     this.#running -= 1;
     this.#progress.running = this.#running;
     this.#enqueue(flight);
+    // FIFO: everything Vellum accepted after it waits too. Queue those we never saw running, without asking.
+    for (const other of this.#outstanding.values()) {
+      if (other.order > flight.order && other.state === 'running' && other.seenRunningAt === 0) {
+        this.#running -= 1;
+        this.#enqueue(other);
+        other.wake?.();
+      }
+    }
+    this.#progress.running = this.#running;
     // Older flights we believed queued must be the ones running in its place.
     this.#fill(this.#clock.now(), flight.order);
   }
