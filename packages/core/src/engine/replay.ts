@@ -34,6 +34,13 @@ const entrySchema = z.discriminatedUnion('t', [
   }),
 ]);
 
+/** The journal has no header: its run died before writing anything, so nothing was submitted. */
+export class EmptyJournalError extends ConfigError {
+  constructor(path: string) {
+    super(`${path}: empty journal: there is no run to resume`);
+  }
+}
+
 /** What a journal says about each case. */
 export interface ReplayState {
   readonly header: JournalHeader;
@@ -128,7 +135,7 @@ export async function readJournal(path: string): Promise<ReplayState> {
     carry = Buffer.from(data);
   }
   // A last line without its newline was torn by a crash mid-write: it never counted.
-  if (header === null) throw new ConfigError(`${path}: empty journal: there is no run to resume`);
+  if (header === null) throw new EmptyJournalError(path);
   return { header, records, submitted, externalIds, validBytes };
 }
 

@@ -24,7 +24,7 @@ import type { Case, CaseError, CaseRecord, CaseStatus, GateOptions, Summary, Wor
 import { JournalWriter, readRecordAt } from './journal.js';
 import { PollPlanner } from './planner.js';
 import { findExecutionByExternalId } from './reconcile.js';
-import { readJournal } from './replay.js';
+import { EmptyJournalError, readJournal } from './replay.js';
 import type { ReplayState } from './replay.js';
 
 /** Where the engine reads cases from: a {@link Dataset} from `openDataset`, or anything shaped like it. */
@@ -217,16 +217,22 @@ async function prepareStart(options: RunBatchOptions, workflow: WorkflowRef): Pr
     return { workflow, runId, prefix, attempt: 1, resume: null, previous: null };
   }
   const flag = options.resume === true ? 'resume' : 'retry-failed';
-  let state: ReplayState;
+  let state: ReplayState | null;
   try {
     state = await readJournal(journalPath);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new ConfigError(
-        `${flag}: there is no journal in ${options.outDir}: nothing to ${flag === 'resume' ? 'resume' : 'retry'}`,
-      );
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT' && !(error instanceof EmptyJournalError))
+      throw error;
+    state = null;
+  }
+  if (state === null) {
+    if (options.retryFailed === true) {
+      throw new ConfigError(`retry-failed: there is no journal in ${options.outDir}: nothing to retry`);
     }
-    throw error;
+    // The journal's header is written before the first submit: without one, nothing was started. Begin afresh.
+    const runId = options.runId ?? randomBytes(4).toString('hex');
+    const prefix = options.externalIdPrefix ?? `vb-${runId}-`;
+    return { workflow, runId, prefix, attempt: 1, resume: null, previous: null };
   }
   const { header } = state;
   const problems: string[] = [];
