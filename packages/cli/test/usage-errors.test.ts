@@ -1,0 +1,147 @@
+/**
+ * The bad-input suite: every kind of mistake a user makes exits 2 with a message naming the problem, and the
+ * server (an in-process fake the CLI processes talk to) sees no submit at all.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeVellum } from '@vellum-batch/testkit';
+import type { FakeVellum } from '@vellum-batch/testkit';
+import { runCli } from './helpers.js';
+
+let dir: string;
+let fake: FakeVellum;
+const KEY = 'usage-key-1234';
+
+const FILES: Record<string, string> = {
+  'good.jsonl': `${JSON.stringify({ id: 'a', inputs: { q: 'x' } })}\n`,
+  'malformed.jsonl': '{"id": "a", "inputs": {"q": "x"}}\n{"id": "b", "inputs": \n',
+  'types.jsonl': `${JSON.stringify({ id: 'a', inputs: 'not an object', expected: [1], assert: { op: 'equals' } })}\n`,
+  'dupes.jsonl': `${JSON.stringify({ id: 'same', inputs: { q: 'x' } })}\n${JSON.stringify({ id: 'same', inputs: { q: 'y' } })}\n`,
+  'empty.jsonl': '',
+  'ragged.csv': 'id,query\na,hello\nb,hello,extra\n',
+  'cases.txt': 'id,query\n',
+};
+
+interface Case {
+  readonly name: string;
+  readonly args: (d: (file: string) => string) => string[];
+  readonly env?: NodeJS.ProcessEnv;
+  readonly message: RegExp;
+}
+
+const run = (d: (file: string) => string, file = 'good.jsonl'): string[] => [
+  'run',
+  '--dataset',
+  d(file),
+  '--workflow',
+  'demo',
+  '--base-url',
+  fake.url,
+];
+
+const CASES: Case[] = [
+  {
+    name: 'malformed JSON line',
+    args: (d) => run(d, 'malformed.jsonl'),
+    message: /malformed\.jsonl:2: .*JSON/,
+  },
+  { name: 'wrong types', args: (d) => run(d, 'types.jsonl'), message: /types\.jsonl:1: inputs: / },
+  {
+    name: 'duplicate ids',
+    args: (d) => run(d, 'dupes.jsonl'),
+    message: /dupes\.jsonl:2: id: duplicate id "same" \(first used on line 1\)/,
+  },
+  { name: 'empty file', args: (d) => run(d, 'empty.jsonl'), message: /empty\.jsonl: .*no cases/ },
+  {
+    name: 'missing file',
+    args: (d) => run(d, 'nope.jsonl'),
+    message: /nope\.jsonl: .*(not found|does not exist|no such)/i,
+  },
+  { name: 'ragged CSV row', args: (d) => run(d, 'ragged.csv'), message: /ragged\.csv:3: / },
+  {
+    name: 'unknown extension',
+    args: (d) => run(d, 'cases.txt'),
+    message: /cases\.txt: has the unsupported extension "\.txt"/,
+  },
+  {
+    name: 'unknown flag',
+    args: (d) => [...run(d), '--concurency', '3'],
+    message: /unknown option '--concurency'/,
+  },
+  {
+    name: 'bad duration',
+    args: (d) => [...run(d), '--execution-timeout', 'soon'],
+    message: /--execution-timeout: "soon" is not a duration/,
+  },
+  {
+    name: 'shard 0/3',
+    args: (d) => [...run(d), '--shard', '0/3'],
+    message: /--shard: "0\/3" is not a shard/,
+  },
+  {
+    name: 'shard 4/3',
+    args: (d) => [...run(d), '--shard', '4/3'],
+    message: /--shard: "4\/3" is not a shard/,
+  },
+  {
+    name: 'missing key',
+    args: (d) => run(d),
+    env: {},
+    message: /no API key: set the environment variable VELLUM_API_KEY/,
+  },
+  {
+    name: 'two workflows',
+    args: (d) => [...run(d), '--deployment-id', 'abc'],
+    message: /exactly one of --workflow NAME or --deployment-id ID/,
+  },
+  {
+    name: '--resume with --retry-failed',
+    args: (d) => [...run(d), '--resume', '--retry-failed'],
+    message: /--resume and --retry-failed do not go together/,
+  },
+  {
+    name: 'concurrency 0',
+    args: (d) => [...run(d), '--concurrency', '0'],
+    message: /--concurrency: "0" is not a whole number from 1 to 10000/,
+  },
+  {
+    name: 'bad base URL',
+    args: (d) => [...run(d).slice(0, -2), '--base-url', 'ftp://x'],
+    message: /--base-url: "ftp:\/\/x" is not an http\(s\) URL/,
+  },
+  {
+    name: 'bad rate',
+    args: (d) => [...run(d), '--max-failure-rate', '150%'],
+    message: /--max-failure-rate: "150%" is out of range/,
+  },
+  {
+    name: 'retry-failed without a journal',
+    args: (d) => [...run(d), '--retry-failed', '--out', d('none')],
+    message: /retry-failed: there is no journal/,
+  },
+];
+
+describe('bad input exits 2 and submits nothing', () => {
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'vb-usage-'));
+    for (const [name, text] of Object.entries(FILES)) await writeFile(join(dir, name), text);
+    fake = await startFakeVellum({ apiKey: KEY, deployments: ['demo'] });
+  });
+  afterAll(async () => {
+    await fake.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it.each(CASES)('$name', async ({ args, env, message }) => {
+    const result = await runCli(
+      args((file) => join(dir, file)),
+      { env: env ?? { VELLUM_API_KEY: KEY }, cwd: dir },
+    );
+    expect(result.stderr).toMatch(message);
+    expect(result.code).toBe(2);
+    expect(result.stdout + result.stderr).not.toContain(KEY);
+    expect(fake.stats.requests.submit).toBe(0);
+  });
+});
