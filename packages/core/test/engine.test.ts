@@ -285,4 +285,43 @@ describe('runBatch against the testkit server', () => {
     expect(summary.stopped).toBeNull();
     expect(summary.rejected).toBe(10);
   });
+
+  it('retry-failed runs only the cases that did not pass, under new external ids, counting attempts', async () => {
+    const fake = await start({ durationMs: 5 });
+    const cases = Array.from({ length: 10 }, (_, i) =>
+      i < 3 ? makeCase(i, { q: `q${i}`, fake_reject: 'flaky' }) : makeCase(i, { q: `q${i}` }, { q: `q${i}` }),
+    );
+    const first = await run(fake, cases, { externalIdPrefix: 'first-' });
+    expect(first.summary.passed).toBe(7);
+    // Now the three flaky cases pass.
+    const fixed = cases.map((c, i) => (i < 3 ? makeCase(i, { q: `q${i}` }, { q: `q${i}` }) : c));
+    const second = await run(fake, fixed, { retryFailed: true });
+    expect(second.summary.passed).toBe(10);
+    expect(fake.stats.executionsCreated).toBe(13);
+    const retried = second.records.slice(0, 3);
+    expect(retried.map((r) => r.external_id)).toEqual([
+      'first-r2-case-0',
+      'first-r2-case-1',
+      'first-r2-case-2',
+    ]);
+    expect(retried.every((r) => r.attempts === 2 && r.status === 'FULFILLED')).toBe(true);
+    expect(
+      second.records.slice(3).every((r) => r.attempts === 1 && r.external_id.startsWith('first-case-')),
+    ).toBe(true);
+    const kept = await readFile(join(dir, 'journal.attempt-1.jsonl'), 'utf8');
+    expect(kept.split('\n')[0]).toContain('"external_id_prefix":"first-"');
+  });
+
+  it('refuses to resume a journal of another dataset or workflow, naming the difference', async () => {
+    const fake = await start();
+    const cases = Array.from({ length: 4 }, (_, i) => makeCase(i, { q: `q${i}` }));
+    await run(fake, cases);
+    await expect(run(fake, cases.slice(0, 3), { resume: true })).rejects.toThrow(
+      /resume: .* holds another run: the journal's run had 4 cases, this dataset has 3/,
+    );
+    await expect(run(fake, cases, { resume: true, workflow: { deploymentName: 'other' } })).rejects.toThrow(
+      /the journal's run targets wf/,
+    );
+    expect(fake.stats.executionsCreated).toBe(4);
+  });
 });
