@@ -87,7 +87,11 @@ export class PollPlanner {
     this.#observations += 1;
     // Steps weighted so that, at equilibrium, a share `targetQuantile` of first looks find the execution finished.
     const q = this.#quantile;
-    const next = current * (finished ? 1 - 2 * (1 - q) * step : 1 + 2 * q * step);
+    let next = current * (finished ? 1 - 2 * (1 - q) * step : 1 + 2 * q * step);
+    // Strong evidence moves further: finished at a look planned far shorter than the estimate (or still running
+    // at one planned far longer) pulls the estimate to that look, not just one step.
+    if (finished && plannedWith < next) next = Math.max(plannedWith, MIN_ESTIMATE_MS);
+    if (!finished && plannedWith > next) next = plannedWith;
     this.#durationMs = Math.max(MIN_ESTIMATE_MS, Math.min(this.#maxDelayMs, next));
   }
 
@@ -100,9 +104,19 @@ export class PollPlanner {
     this.#serverLimit = this.#serverLimit === null ? limit : Math.min(this.#serverLimit, limit);
   }
 
-  /** Delay from now until the first look at an execution believed to have started `sinceStartMs` ago. */
-  firstDelay(sinceStartMs: number): number {
-    return this.#clamp(this.#durationMs - sinceStartMs);
+  /**
+   * The run-time estimate a first look is planned with. Before anything has been learned, the first executions
+   * look on a ladder from 20 ms up to the estimate (the `n`-th at 20 ms x 1.25^n), so a batch of quick executions
+   * learns within a few dozen looks that it is quick, at the price of a few early looks for slow ones.
+   */
+  planFirstLook(n: number): number {
+    if (this.#observations > 0) return this.#durationMs;
+    return Math.min(this.#durationMs, 20 * 1.25 ** n);
+  }
+
+  /** Delay from now until a first look planned with `planned` at an execution started `sinceStartMs` ago. */
+  firstDelay(sinceStartMs: number, planned: number = this.#durationMs): number {
+    return this.#clamp(planned - sinceStartMs);
   }
 
   /**

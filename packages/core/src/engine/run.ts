@@ -701,8 +701,8 @@ class BatchRun {
     const sinceStart = now - flight.startedAt;
     if (this.#track_ === 'poll') {
       if (flight.looks > 0) return this.#planner.nextDelay(flight.looks);
-      flight.plannedWith = this.#planner.durationEstimateMs;
-      return this.#planner.firstDelay(sinceStart);
+      flight.plannedWith = this.#planner.planFirstLook(flight.seq);
+      return this.#planner.firstDelay(sinceStart, flight.plannedWith);
     }
     // Webhook and hybrid: the push should come; poll only executions silent well past the expected finish.
     const silence =
