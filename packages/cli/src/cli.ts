@@ -124,6 +124,10 @@ function buildProgram(io: CliIo, setCode: (code: ExitCode) => void): Command {
     )
     .option('--status-lag-ms <ms>', 'a new execution answers 404 on status for this long', '0')
     .option('--never-finish-rate <rate>', 'share of executions that never finish', '0')
+    .option('--webhook-url <url>', 'send a signed webhook here when an execution finishes')
+    .option('--webhook-secret <secret>', 'signing secret of those webhooks (default $VELLUM_WEBHOOK_SECRET)')
+    .option('--webhook-drop-rate <rate>', 'share of webhooks never sent', '0')
+    .option('--webhook-duplicate-rate <rate>', 'share of webhooks sent twice', '0')
     .action(async (flags: Record<string, unknown>) => setCode(await fakeServerCommand(flags, io)));
 
   const demo = program

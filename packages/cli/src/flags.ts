@@ -19,6 +19,12 @@ export interface RunConfig {
   readonly timeoutMs: number | undefined;
   readonly executionTimeoutMs: number | undefined;
   readonly track: 'poll' | 'webhook' | 'hybrid';
+  /** Webhook receiver settings (webhook and hybrid tracking). */
+  readonly webhook: {
+    readonly port: number;
+    readonly url: string | undefined;
+    readonly secret: string;
+  } | null;
   readonly shard: { readonly index: number; readonly count: number } | null;
   readonly resume: boolean;
   readonly retryFailed: boolean;
@@ -126,9 +132,16 @@ export function parseRunFlags(raw: Record<string, unknown>, env: NodeJS.ProcessE
   if ((flags.workflow === undefined) === (flags.deploymentId === undefined)) {
     problems.push('name the workflow with exactly one of --workflow NAME or --deployment-id ID');
   }
-  if (flags.track !== 'poll') {
+  if (
+    flags.track === 'poll' &&
+    (flags.webhookPort ?? flags.webhookUrl ?? flags.webhookSecretEnv) !== undefined
+  ) {
+    problems.push('--webhook-port, --webhook-url and --webhook-secret-env go with --track webhook or hybrid');
+  }
+  const secretEnv = flags.webhookSecretEnv ?? 'VELLUM_WEBHOOK_SECRET';
+  if (flags.track !== 'poll' && (env[secretEnv]?.trim() ?? '') === '') {
     problems.push(
-      `--track ${flags.track}: webhook tracking is not available in this version yet; use --track poll`,
+      `--track ${flags.track}: set the webhook's signing secret in the environment variable ${secretEnv} (or name another with --webhook-secret-env)`,
     );
   }
   if (flags.resume === true && flags.retryFailed === true) {
@@ -157,6 +170,14 @@ export function parseRunFlags(raw: Record<string, unknown>, env: NodeJS.ProcessE
     timeoutMs: flags.timeout,
     executionTimeoutMs: flags.executionTimeout,
     track: flags.track,
+    webhook:
+      flags.track === 'poll'
+        ? null
+        : {
+            port: flags.webhookPort ?? 8787,
+            url: flags.webhookUrl,
+            secret: env[secretEnv]!.trim(),
+          },
     shard: flags.shard ?? null,
     resume: flags.resume === true,
     retryFailed: flags.retryFailed === true,

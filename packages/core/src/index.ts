@@ -55,6 +55,16 @@ export type {
 } from './engine/run.js';
 export { findExecutionByExternalId } from './engine/reconcile.js';
 export type { Completion, CompletionFeed } from './engine/completions.js';
+export { parseWebhookEvent, signWebhook, verifyWebhook, WEBHOOK_TOLERANCE_SECONDS } from './webhook.js';
+export type { VerifyWebhookInput, WebhookEvent, WebhookRefusal, WebhookVerification } from './webhook.js';
+export { createWebhookHandler, startWebhookServer } from './receiver.js';
+export type {
+  WebhookHandler,
+  WebhookHandlerOptions,
+  WebhookServer,
+  WebhookServerOptions,
+  WebhookStats,
+} from './receiver.js';
 export { SummaryBuilder } from './report/summary.js';
 export type { SummaryMeta } from './report/summary.js';
 export { readRecords, serializeRecord } from './report/jsonl.js';

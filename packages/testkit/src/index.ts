@@ -5,6 +5,7 @@
 export { startFakeVellum, fakeDeploymentId, EXECUTION_DETAIL_URL_BASE } from './server.js';
 export { defaultResponder, CONTROL_INPUTS, DEFAULT_REJECT_MESSAGE, DEFAULT_ERROR_CODE } from './responder.js';
 export { FAKE_INPUT_TYPES, CHAT_ROLES } from './validate.js';
+export { WEBHOOK_API_VERSION } from './webhooks.js';
 export type {
   FakeVellum,
   FakeVellumOptions,
@@ -19,4 +20,6 @@ export type {
   FakeResponse,
   Responder,
   FakeDeployment,
+  WebhookOptions,
+  WebhookStats,
 } from './types.js';

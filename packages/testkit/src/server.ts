@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { hashSeed, mulberry32 } from './internal/random.js';
 import { defaultResponder } from './responder.js';
 import { ExecutionStore, type StoreDeployment } from './store.js';
+import { WebhookSender } from './webhooks.js';
 import type {
   FakeExecution,
   FakeStats,
@@ -121,6 +122,7 @@ function newStats(): FakeStats {
     queued: 0,
     finished: 0,
     faultsInjected: { rateLimited: 0, serverErrors: 0, dropped: 0, lagged404: 0 },
+    webhooks: { sent: 0, dropped: 0, duplicated: 0, failed: 0 },
   };
 }
 
@@ -160,7 +162,9 @@ export async function startFakeVellum(options: FakeVellumOptions = {}): Promise<
   const faults: FaultOptions = { ...DEFAULT_FAULTS, ...options.faults };
   const faultRandom = mulberry32(hashSeed(seed, 'faults'));
   const stats = newStats();
+  const webhooks = options.webhook ? new WebhookSender(options.webhook, seed, stats.webhooks) : null;
   const store = new ExecutionStore({
+    onFinish: webhooks === null ? undefined : (execution) => webhooks.deliver(execution),
     concurrency: options.concurrency ?? Infinity,
     durationMs: options.durationMs ?? 50,
     responder,
@@ -500,8 +504,9 @@ export async function startFakeVellum(options: FakeVellumOptions = {}): Promise<
         closed = true;
         if (timer !== undefined) clearTimeout(timer);
         timer = undefined;
-        server.close(() => resolve());
+        const closedServer = new Promise<void>((done) => server.close(() => done()));
         server.closeAllConnections();
+        void Promise.all([closedServer, webhooks?.close()]).then(() => resolve());
       });
       return closing;
     },

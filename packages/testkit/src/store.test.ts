@@ -13,6 +13,7 @@ function stats(): FakeStats {
     queued: 0,
     finished: 0,
     faultsInjected: { rateLimited: 0, serverErrors: 0, dropped: 0, lagged404: 0 },
+    webhooks: { sent: 0, dropped: 0, duplicated: 0, failed: 0 },
   };
 }
 

@@ -34,6 +34,8 @@ export interface StoreOptions {
   /** Read at each creation, so it can change at run time. */
   readonly neverFinishRate: () => number;
   readonly stats: FakeStats;
+  /** Told of every execution that finished, after its state was set. */
+  readonly onFinish?: ((execution: FakeExecution) => void) | undefined;
 }
 
 /** An execution plus what the store needs to finish it. */
@@ -185,6 +187,7 @@ export class ExecutionStore {
     execution.finishedAt = at;
     stats.running--;
     stats.finished++;
+    this.#options.onFinish?.(execution);
     while (stats.running < this.#options.concurrency && this.#queue.size > 0) {
       const next = this.#queue.shift()!;
       stats.queued--;

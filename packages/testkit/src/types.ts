@@ -61,6 +61,8 @@ export interface FakeStats {
   /** Executions `FULFILLED` or `REJECTED`. */
   finished: number;
   faultsInjected: { rateLimited: number; serverErrors: number; dropped: number; lagged404: number };
+  /** Webhook deliveries: answered 2xx, dropped on purpose, sent twice, failed (refused or unreachable). */
+  webhooks: WebhookStats;
 }
 
 /** Fault injection settings. Every rate is a share in [0, 1]. */
@@ -170,8 +172,8 @@ export interface FakeVellumOptions {
   seed?: number;
   /** Fault injection; see {@link FaultOptions}. All default to 0 (no faults). */
   faults?: Partial<FaultOptions>;
-  /** Reserved for signed webhooks (a later version). */
-  webhook?: never;
+  /** Send a signed webhook to this URL when an execution is fulfilled or rejected, as Vellum does. */
+  webhook?: WebhookOptions;
   /**
    * Interface to listen on.
    * @default '127.0.0.1'
@@ -201,4 +203,28 @@ export interface FakeVellum {
   setFaults(faults: Partial<FaultOptions>): void;
   /** Closes the server and every socket, clears timers. Idempotent. */
   close(): Promise<void>;
+}
+
+/** Webhook deliveries of the fake, with faults. Rates are shares in [0, 1]; all default to 0. */
+export interface WebhookOptions {
+  /** Where deliveries are POSTed (the URL the signature covers). */
+  url: string;
+  /** The signing secret. */
+  secret: string;
+  /** Share of finishes never delivered. */
+  dropRate?: number;
+  /** Share of finishes delivered twice (each with the same event id). */
+  duplicateRate?: number;
+  /** Share of deliveries signed with a wrong secret. */
+  badSignatureRate?: number;
+  /** Delay before each delivery, in ms: fixed or uniform in `[min, max]`. @default 0 */
+  delayMs?: number | { min: number; max: number };
+}
+
+/** Webhook counters of a fake server. */
+export interface WebhookStats {
+  sent: number;
+  dropped: number;
+  duplicated: number;
+  failed: number;
 }

@@ -47,6 +47,10 @@ const fakeFlagsSchema = z
     dropRate: share('--drop-rate'),
     statusLagMs: intFlag('--status-lag-ms', 0),
     neverFinishRate: share('--never-finish-rate'),
+    webhookUrl: z.url({ message: '--webhook-url: not a URL' }).optional(),
+    webhookSecret: z.string().min(1, '--webhook-secret: must not be empty').optional(),
+    webhookDropRate: share('--webhook-drop-rate'),
+    webhookDuplicateRate: share('--webhook-duplicate-rate'),
   })
   .strict();
 
@@ -59,6 +63,12 @@ export function parseFakeServerFlags(
   if (!result.success) throw new ConfigError(result.error.issues.map((issue) => issue.message).join('\n'));
   const flags = result.data;
   if (flags.deployments.length === 0) throw new ConfigError('--deployments: name at least one deployment');
+  const webhookSecret = flags.webhookSecret ?? (env['VELLUM_WEBHOOK_SECRET']?.trim() || undefined);
+  if (flags.webhookUrl !== undefined && webhookSecret === undefined) {
+    throw new ConfigError(
+      '--webhook-url: give the signing secret with --webhook-secret or $VELLUM_WEBHOOK_SECRET',
+    );
+  }
   return {
     port: flags.port,
     apiKey: flags.apiKey ?? (env['VELLUM_API_KEY']?.trim() || 'test-key'),
@@ -67,6 +77,16 @@ export function parseFakeServerFlags(
     durationMs: flags.durationMs,
     rejectRate: flags.rejectRate,
     seed: flags.seed,
+    ...(flags.webhookUrl !== undefined && webhookSecret !== undefined
+      ? {
+          webhook: {
+            url: flags.webhookUrl,
+            secret: webhookSecret,
+            dropRate: flags.webhookDropRate,
+            duplicateRate: flags.webhookDuplicateRate,
+          },
+        }
+      : {}),
     faults: {
       rateLimitRate: flags.rateLimitRate,
       retryAfterSeconds: flags.retryAfter,
@@ -98,7 +118,11 @@ export async function fakeServerCommand(raw: Record<string, unknown>, io: CliIo)
   const { stats } = server;
   await server.close();
   io.stderr.write(
-    `fake server stopped: ${stats.executionsCreated} executions, ${stats.requests.submit} submits, ${stats.requests.status} status requests, most running at once ${stats.maxRunning}\n`,
+    `fake server stopped: ${stats.executionsCreated} executions, ${stats.requests.submit} submits, ${stats.requests.status} status requests, most running at once ${stats.maxRunning}` +
+      (options.webhook
+        ? `; webhooks sent ${stats.webhooks.sent}, dropped ${stats.webhooks.dropped}, doubled ${stats.webhooks.duplicated}, failed ${stats.webhooks.failed}`
+        : '') +
+      '\n',
   );
   return EXIT.passed;
 }

@@ -1,7 +1,14 @@
 /** `vellum-batch run`: one batch against Vellum, gated. */
 import { resolve } from 'node:path';
-import { ConfigError, createClient, inShard, openDataset, runBatch } from '@vellum-batch/core';
-import type { RunResult, VellumClient } from '@vellum-batch/core';
+import {
+  ConfigError,
+  createClient,
+  inShard,
+  openDataset,
+  runBatch,
+  startWebhookServer,
+} from '@vellum-batch/core';
+import type { RunResult, VellumClient, WebhookServer } from '@vellum-batch/core';
 import type { CliIo } from '../cli.js';
 import { EXIT } from '../exit-codes.js';
 import type { ExitCode } from '../exit-codes.js';
@@ -27,6 +34,7 @@ export async function runCommand(flags: Record<string, unknown>, io: CliIo): Pro
     return EXIT.passed;
   }
 
+  const receiver = config.webhook === null ? null : await startReceiver(config.webhook, io);
   const progress = new ProgressReporter({ stream: io.stderr });
   const client = createClient({
     apiKey,
@@ -52,6 +60,8 @@ export async function runCommand(flags: Record<string, unknown>, io: CliIo): Pro
         executionTimeoutMs: config.executionTimeoutMs,
         externalIdPrefix: config.externalIdPrefix,
         shard: config.shard,
+        track: config.track,
+        completions: receiver ?? undefined,
         resume: config.resume,
         retryFailed: config.retryFailed,
         signal,
@@ -64,6 +74,27 @@ export async function runCommand(flags: Record<string, unknown>, io: CliIo): Pro
   } finally {
     progress.done();
     await closeQuietly(client);
+    await receiver?.close();
+  }
+}
+
+/** Listens for Vellum's webhooks on all interfaces (Vellum must reach it), at the path of `--webhook-url`. */
+async function startReceiver(webhook: NonNullable<RunConfig['webhook']>, io: CliIo): Promise<WebhookServer> {
+  const path = webhook.url === undefined ? '/' : new URL(webhook.url).pathname;
+  try {
+    const server = await startWebhookServer({
+      secret: webhook.secret,
+      port: webhook.port,
+      host: '0.0.0.0',
+      path,
+      publicUrl: webhook.url,
+    });
+    io.stderr.write(
+      `listening for Vellum webhooks on port ${server.port}, path ${path}${webhook.url ? ` (public URL ${webhook.url})` : ''}\n`,
+    );
+    return server;
+  } catch (error) {
+    throw new ConfigError(`--webhook-port ${webhook.port}: cannot listen: ${(error as Error).message}`);
   }
 }
 
