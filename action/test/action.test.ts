@@ -2,7 +2,8 @@
  * End to end: the ncc bundle, run as the runner runs it (Node 24, `INPUT_*`, `GITHUB_*`), against the testkit's
  * fake Vellum, a fake GitHub API and a fake artifact service. Build first: `pnpm --filter @vellum-batch/action build`.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startFakeVellum } from '@vellum-batch/testkit';
 import type { FakeVellum } from '@vellum-batch/testkit';
@@ -223,11 +224,12 @@ describe('the bundled action', () => {
       20_000,
       'the quick cases to finish',
     );
-    // Give the engine a moment to learn the three quick results before the signal.
+    // Wait until the engine has journaled the three quick results, so the signal finds only the slow ones running.
+    const journal = join(ws.dir, 'vellum-batch-results', 'journal.jsonl');
     await until(
-      () => /progress: 3\/6|3 passed/.test(running.stdout()) || vellum.stats.requests.status >= 3,
+      () => existsSync(journal) && (readFileSync(journal, 'utf8').match(/"t":"rec"/g) ?? []).length === 3,
       10_000,
-      'the results',
+      'the three quick records in the journal',
     );
 
     running.child.kill('SIGTERM');

@@ -37,11 +37,19 @@ describe('examples/webhook-receiver.mjs', () => {
         const res = await fetch(`${fake.url}/v1/execute-workflow-async`, {
           method: 'POST',
           headers: { 'X-API-KEY': 'k', 'content-type': 'application/json' },
-          body: JSON.stringify({ workflow_deployment_name: 'wf', external_id: `ex-${i}`, inputs: [{ name: 'q', type: 'STRING', value: 'x' }] }),
+          body: JSON.stringify({
+            workflow_deployment_name: 'wf',
+            external_id: `ex-${i}`,
+            inputs: [{ name: 'q', type: 'STRING', value: 'x' }],
+          }),
         });
         expect(res.status).toBe(200);
       }
-      for (let waited = 0; events.filter((e) => e.event === 'completion').length < 3 && waited < 5000; waited += 20) {
+      for (
+        let waited = 0;
+        events.filter((e) => e.event === 'completion').length < 3 && waited < 5000;
+        waited += 20
+      ) {
         await new Promise((resolve) => setTimeout(resolve, 20));
         void fake.stats; // brings the fake's clock forward
       }
