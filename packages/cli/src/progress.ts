@@ -44,9 +44,10 @@ export class ProgressReporter {
     }
   }
 
-  /** Stops the timer and writes the final state. */
+  /** Stops the timer and writes the final state, once (later calls do nothing). */
   done(): void {
-    if (this.#timer !== null) clearInterval(this.#timer);
+    if (this.#timer === null) return;
+    clearInterval(this.#timer);
     this.#timer = null;
     this.#draw();
     if (this.#tty) this.#stream.write('\n');
