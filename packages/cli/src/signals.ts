@@ -5,13 +5,21 @@
 import type { CliIo } from './cli.js';
 import { EXIT } from './exit-codes.js';
 
-/** Runs `task` with an AbortSignal that the first SIGINT or SIGTERM aborts. */
-export async function withSignals<T>(io: CliIo, task: (signal: AbortSignal) => Promise<T>): Promise<T> {
+/**
+ * Runs `task` with an AbortSignal that the first SIGINT or SIGTERM aborts; a second signal calls `exit`.
+ * @param exit How to leave at once. @default process.exit
+ */
+export async function withSignals<T>(
+  io: CliIo,
+  task: (signal: AbortSignal) => Promise<T>,
+  exit: (code: number) => void = (code) => process.exit(code),
+): Promise<T> {
   const controller = new AbortController();
   const onSignal = (name: NodeJS.Signals): void => {
     if (controller.signal.aborted) {
       io.stderr.write(`\n${name} again: exiting now; the journal in the out directory is intact\n`);
-      process.exit(EXIT.interrupted);
+      exit(EXIT.interrupted);
+      return;
     }
     io.stderr.write(`\n${name}: stopping; writing results (press Ctrl-C again to exit at once)\n`);
     controller.abort();

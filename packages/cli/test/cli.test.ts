@@ -222,45 +222,6 @@ describe('vellum-batch run against vellum-batch fake-server', () => {
   });
 });
 
-describe('a second signal', () => {
-  it('exits at once with 130, leaving the journal to resume from', async () => {
-    const fake = await startFakeServerProcess(['--api-key', 'k2', '--duration-ms', '60000']);
-    const dataset = join(dir, 'slow.jsonl');
-    await writeFile(
-      dataset,
-      `${Array.from({ length: 20 }, (_, i) => JSON.stringify({ id: `x${i}`, inputs: { q: 'q' } })).join('\n')}\n`,
-    );
-    const out = join(dir, 'out');
-    try {
-      const result = await runCli(
-        ['run', '--dataset', dataset, '--workflow', 'demo', '--base-url', fake.url, '--out', out],
-        {
-          env: { VELLUM_API_KEY: 'k2' },
-          onStart: (child) => {
-            child.stderr?.on('data', (chunk: Buffer) => {
-              if (chunk.toString().includes('external ids')) {
-                setTimeout(() => {
-                  child.kill('SIGINT');
-                  child.kill('SIGINT');
-                }, 300);
-              }
-            });
-          },
-        },
-      );
-      expect(result.code).toBe(130);
-      expect(result.stderr).toContain(
-        'SIGINT again: exiting now; the journal in the out directory is intact',
-      );
-      const journal = (await readFile(join(out, 'journal.jsonl'), 'utf8')).split('\n');
-      expect(JSON.parse(journal[0]!)).toMatchObject({ t: 'run' });
-      expect(journal.some((line) => line.includes('"t":"sub"'))).toBe(true);
-    } finally {
-      await fake.stop();
-    }
-  });
-});
-
 describe('vellum-batch usage errors', () => {
   it('rejects an unknown flag with exit 2 and a usage hint', async () => {
     const result = await runCli(['run', '--dataset', 'x.jsonl', '--workflow', 'w', '--bogus']);

@@ -140,8 +140,11 @@ describe('runBatch against the testkit server', () => {
     const cases = Array.from({ length: 60 }, (_, i) => makeCase(i, { q: `q${i}` }));
     const { summary, events } = await run(fake, cases, { concurrency: 40 });
     expect(summary.fulfilled).toBe(60);
+    // The limit is bounded from above by the older unfinished executions each queued answer reveals.
     const limits = events.filter((e) => e.type === 'server-limit').map((e) => e.limit);
-    expect(limits.at(-1)).toBe(4);
+    expect(limits.at(-1)).toBeGreaterThanOrEqual(4);
+    expect(limits.at(-1)).toBeLessThanOrEqual(6);
+    expect(fake.stats.maxRunning).toBe(4);
     // Polling every queued execution each round would cost dozens of requests per execution here.
     expect(fake.stats.requests.status / 60).toBeLessThan(6);
   });
