@@ -11,11 +11,11 @@ describe('withSignals', () => {
     let aborted = false;
     const result = await withSignals(
       { stdout: new PassThrough(), stderr, env: {} },
-      async (signal) => {
+      (signal) => {
         process.emit('SIGINT', 'SIGINT');
         aborted = signal.aborted;
         process.emit('SIGTERM', 'SIGTERM');
-        return 'done';
+        return Promise.resolve('done');
       },
       (code) => exits.push(code),
     );
