@@ -58,8 +58,7 @@ describe('JournalWriter and readJournal', () => {
     journal.record(record(2));
     journal.record(record(0, false));
     expect([...journal.records()].map((r) => r.index)).toEqual([0, 2]);
-    expect(journal.recordOf(2)?.outputs).toEqual({ answer: 'a2' });
-    expect(journal.recordOf(1)).toBeNull();
+    expect([...journal.records()][1]?.outputs).toEqual({ answer: 'a2' });
     journal.close();
 
     const state = await readJournal(path);

@@ -123,19 +123,6 @@ export class JournalWriter {
     this.#recordLengths[record.index] = at.length;
   }
 
-  /** True when case `index` has a final record in this journal. */
-  hasRecord(index: number): boolean {
-    return (this.#recordOffsets[index] ?? -1) >= 0;
-  }
-
-  /** Reads the final record of case `index` back from the file, or null when it has none. */
-  recordOf(index: number): CaseRecord | null {
-    this.flush();
-    const offset = this.#recordOffsets[index] ?? -1;
-    if (offset < 0) return null;
-    return readRecordAt(this.#fd, offset, this.#recordLengths[index]!);
-  }
-
   /** Yields the final records in index order, read back from the file; cases without a record are skipped. */
   *records(): Generator<CaseRecord> {
     this.flush();

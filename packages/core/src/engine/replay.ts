@@ -5,7 +5,6 @@
 import { createReadStream } from 'node:fs';
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
-import type { CaseRecord } from '../types.js';
 import type { JournalHeader } from './journal.js';
 
 const headerSchema = z.object({
@@ -137,9 +136,4 @@ export async function readJournal(path: string): Promise<ReplayState> {
   // A last line without its newline was torn by a crash mid-write: it never counted.
   if (header === null) throw new EmptyJournalError(path);
   return { header, records, submitted, externalIds, validBytes };
-}
-
-/** Reads one record line found by {@link readJournal}. */
-export function parseRecordLine(line: string): CaseRecord {
-  return (JSON.parse(line) as { r: CaseRecord }).r;
 }
