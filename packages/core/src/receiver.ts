@@ -20,7 +20,10 @@ export interface WebhookHandlerOptions {
   readonly publicUrl?: string | undefined;
   /** Larger bodies are refused with 413. @default 1_048_576 */
   readonly maxBodyBytes?: number | undefined;
-  /** How many recent event ids are remembered to drop repeated deliveries. @default 100_000 */
+  /**
+   * How many recent event ids (and, apart, executions) are remembered to drop repeated deliveries; the oldest are
+   * forgotten first. @default 100_000
+   */
   readonly dedupeSize?: number | undefined;
   /** Now, in ms (tests). @default Date.now */
   readonly now?: (() => number) | undefined;
@@ -28,36 +31,58 @@ export interface WebhookHandlerOptions {
 
 /** Counters of a receiver. */
 export interface WebhookStats {
+  /** New completions passed to the subscribers (answered 202). */
   accepted: number;
+  /** Repeated deliveries dropped (answered 200). */
   duplicates: number;
+  /** Deliveries refused: bad or stale signature (401), malformed (400), too large (413). */
   refused: number;
+  /** Well-signed events of other kinds, e.g. `workflow.execution.initiated` (answered 200). */
   ignored: number;
 }
 
 /** A request handler that is also a {@link CompletionFeed}. */
 export interface WebhookHandler extends CompletionFeed {
+  /** The `node:http` request listener: mount it at the path Vellum's webhook URL points to. */
   readonly handler: (req: IncomingMessage, res: ServerResponse) => void;
+  /** Live counters of the deliveries it answered. */
   readonly stats: Readonly<WebhookStats>;
 }
 
-function reply(res: ServerResponse, status: number, detail: string): void {
+function reply(
+  res: ServerResponse,
+  status: number,
+  detail: string,
+  headers: Readonly<Record<string, string>> = {},
+): void {
   const body = JSON.stringify({ detail });
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+  res.writeHead(status, {
+    ...headers,
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(body),
+  });
   res.end(body);
 }
 
-/** Creates the handler; mount it where Vellum's webhook URL points. */
+/**
+ * Creates the handler; mount it where Vellum's webhook URL points. It answers 405 to anything but `POST`, 413 over
+ * `maxBodyBytes`, 401 (`{"detail": ...}`) to a missing, bad or stale signature, 400 to a body that is not a Vellum
+ * event, 202 to a new completion, 200 to a repeat or an ignored event; completions reach the subscribers
+ * synchronously once the answer is written.
+ * @throws TypeError when the secret is empty.
+ */
 export function createWebhookHandler(options: WebhookHandlerOptions): WebhookHandler {
   if (options.secret === '') throw new TypeError('the webhook secret must not be empty');
   const maxBodyBytes = options.maxBodyBytes ?? 1_048_576;
   const dedupeSize = options.dedupeSize ?? 100_000;
   const now = options.now ?? Date.now;
   const listeners = new Set<(completion: Completion) => void>();
-  const seen = new Set<string>();
+  const seenEvents = new Set<string>();
+  const seenExecutions = new Set<string>();
   const stats: WebhookStats = { accepted: 0, duplicates: 0, refused: 0, ignored: 0 };
 
   /** Remembers `key`; false when it was already there. Oldest keys are forgotten first (a Set keeps insertion order). */
-  const remember = (key: string): boolean => {
+  const remember = (seen: Set<string>, key: string): boolean => {
     if (seen.has(key)) return false;
     seen.add(key);
     if (seen.size > dedupeSize) seen.delete(seen.values().next().value!);
@@ -99,9 +124,10 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookHan
       return;
     }
     const { completion } = event;
+    // By event id first; a redelivery under a new event id is still caught by its execution and status.
+    const executionKey = completion.executionId ?? `external:${completion.externalId ?? ''}`;
     const fresh =
-      remember(`id:${event.eventId}`) &&
-      remember(`exec:${completion.executionId ?? completion.externalId ?? ''}:${completion.status}`);
+      remember(seenEvents, event.eventId) && remember(seenExecutions, `${executionKey}:${completion.status}`);
     if (!fresh) {
       stats.duplicates += 1;
       reply(res, 200, 'duplicate delivery');
@@ -112,37 +138,40 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookHan
     for (const listener of listeners) listener(completion);
   };
 
+  /** Answers 413 and stops reading: the connection is closed once the answer is out. */
+  const refuseTooLarge = (req: IncomingMessage, res: ServerResponse): void => {
+    stats.refused += 1;
+    req.pause();
+    res.once('finish', () => req.destroy());
+    reply(res, 413, `the body is larger than ${maxBodyBytes} bytes`, { connection: 'close' });
+  };
+
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
     if (req.method !== 'POST') {
-      reply(res, 405, 'webhooks are POSTed');
+      reply(res, 405, 'webhooks are POSTed', { allow: 'POST' });
       req.resume();
       return;
     }
-    const declared = Number(req.headers['content-length'] ?? 0);
-    if (declared > maxBodyBytes) {
-      stats.refused += 1;
-      reply(res, 413, `the body is larger than ${maxBodyBytes} bytes`);
-      req.destroy();
+    if (Number(req.headers['content-length'] ?? 0) > maxBodyBytes) {
+      refuseTooLarge(req, res);
       return;
     }
     const chunks: Buffer[] = [];
     let size = 0;
     let tooLarge = false;
     req.on('data', (chunk: Buffer) => {
+      if (tooLarge) return;
       size += chunk.length;
       if (size > maxBodyBytes) {
-        if (!tooLarge) {
-          tooLarge = true;
-          stats.refused += 1;
-          reply(res, 413, `the body is larger than ${maxBodyBytes} bytes`);
-          req.destroy();
-        }
+        tooLarge = true;
+        chunks.length = 0;
+        refuseTooLarge(req, res);
         return;
       }
       chunks.push(chunk);
     });
     req.on('end', () => {
-      if (!tooLarge) handle(req, res, Buffer.concat(chunks));
+      if (!tooLarge) handle(req, res, Buffer.concat(chunks, size));
     });
     req.on('error', () => undefined);
   };
@@ -169,16 +198,20 @@ export interface WebhookServerOptions extends WebhookHandlerOptions {
 
 /** A running webhook receiver. */
 export interface WebhookServer extends CompletionFeed {
-  /** Where it listens, e.g. `http://127.0.0.1:8787/`. */
+  /** Where it listens, e.g. `http://127.0.0.1:8787/` (loopback when listening on every interface). */
   readonly url: string;
+  /** The port it listens on (the free one picked when `port` was 0). */
   readonly port: number;
+  /** Live counters of the deliveries it answered. */
   readonly stats: Readonly<WebhookStats>;
+  /** Stops listening and closes every connection. */
   close(): Promise<void>;
 }
 
 /** Starts a server that receives Vellum's webhooks at `path`. */
 export async function startWebhookServer(options: WebhookServerOptions): Promise<WebhookServer> {
   const path = options.path ?? '/';
+  const host = options.host ?? '127.0.0.1';
   const receiver = createWebhookHandler(options);
   const server = createServer((req, res) => {
     if ((req.url ?? '/').split('?')[0] !== path) {
@@ -190,18 +223,20 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+    server.listen(options.port ?? 0, host, () => resolve());
   });
   const { port } = server.address() as AddressInfo;
+  // A wildcard address is reachable on loopback; an IPv6 literal needs brackets in a URL.
+  const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
   return {
-    url: `http://${options.host ?? '127.0.0.1'}:${port}${path}`,
+    url: `http://${urlHost}:${port}${path}`,
     port,
     stats: receiver.stats,
     subscribe: (listener) => receiver.subscribe(listener),
     close: () =>
       new Promise<void>((resolve) => {
-        server.closeAllConnections();
         server.close(() => resolve());
+        server.closeAllConnections();
       }),
   };
 }

@@ -88,7 +88,7 @@ describe('parseWebhookEvent', () => {
     const event = parseWebhookEvent({
       id: 'evt-2',
       timestamp: '2026-11-28T10:00:00Z',
-      api_version: '2025-07-30',
+      api_version: '2024-10-25',
       name: 'workflow.execution.rejected',
       parent: {
         span_id: 'exec-9',

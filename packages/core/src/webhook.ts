@@ -14,7 +14,9 @@ export const WEBHOOK_TOLERANCE_SECONDS = 60;
 
 /** What {@link verifyWebhook} is given. */
 export interface VerifyWebhookInput {
+  /** The HMAC token given to Vellum (not empty). */
   readonly secret: string;
+  /** The request method, e.g. `POST`. */
   readonly method: string;
   /** The full URL Vellum sent to (the one configured in Vellum), e.g. `https://ci.example.com/vellum/webhook`. */
   readonly url: string;
@@ -60,9 +62,13 @@ export function signWebhook(input: {
 
 /**
  * Checks a delivery's signature and age: refused when a header is missing, the timestamp is more than
- * {@link WEBHOOK_TOLERANCE_SECONDS} away from now, or the signature does not match (compared in constant time).
+ * {@link WEBHOOK_TOLERANCE_SECONDS} away from now, or the signature does not match (compared in constant time;
+ * hex in any case).
+ * @throws TypeError when the secret is empty.
  */
 export function verifyWebhook(input: VerifyWebhookInput): WebhookVerification {
+  // With an empty secret anyone could sign: refuse to verify rather than accept forgeries.
+  if (input.secret === '') throw new TypeError('the webhook secret must not be empty');
   const signature = header(input.headers, 'x-vellum-signature')?.trim();
   const stamp = header(input.headers, 'x-vellum-timestamp')?.trim();
   if (signature === undefined || signature === '') {

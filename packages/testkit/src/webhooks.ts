@@ -9,63 +9,100 @@ import { request as httpsRequest } from 'node:https';
 import { hashSeed, mulberry32 } from './internal/random.js';
 import type { FakeExecution, WebhookOptions, WebhookStats } from './types.js';
 
-/** The API version the fake puts in its envelopes. */
-export const WEBHOOK_API_VERSION = '2025-07-30';
+/** The `api_version` of the fake's envelopes (the one Vellum's webhook documentation shows). */
+export const WEBHOOK_API_VERSION = '2024-10-25';
+
+/** How long a delivery may take before it is abandoned and counted as failed, in ms. */
+const DELIVERY_TIMEOUT_MS = 10_000;
+
+/** The signature Vellum sends: hex HMAC-SHA256 of `"{timestamp}\n{METHOD}\n{URL}\n{body}"`. */
+function sign(secret: string, timestamp: number, url: string, body: string): string {
+  return createHmac('sha256', secret).update(`${timestamp}\nPOST\n${url}\n${body}`).digest('hex');
+}
 
 /** Sends one webhook per finished execution to `options.url`. */
 export class WebhookSender {
   readonly #options: WebhookOptions;
+  readonly #url: URL;
   readonly #random: () => number;
   readonly #agent = new Agent({ keepAlive: true, maxSockets: 32 });
-  readonly #inFlight = new Set<Promise<void>>();
+  /** Deliveries waiting out their delay: the timer, and what settles the delivery when it is cancelled. */
+  readonly #pending = new Map<NodeJS.Timeout, () => void>();
+  /** Every delivery not yet settled (waiting, or on the wire). */
+  readonly #unsettled = new Set<Promise<void>>();
   readonly #stats: WebhookStats;
   #closed = false;
 
   constructor(options: WebhookOptions, seed: number, stats: WebhookStats) {
     this.#options = options;
+    this.#url = new URL(options.url);
     this.#random = mulberry32(hashSeed(seed, 'webhooks'));
     this.#stats = stats;
   }
 
-  /** Schedules the delivery (or not, or twice) of `execution`'s completion. */
+  /**
+   * Schedules the delivery (or not, or twice) of `execution`'s completion. O(1) besides serialising the body; three
+   * seeded draws per call, so a seed gives the same drops, doubles and forgeries for the same number of finishes.
+   */
   deliver(execution: FakeExecution): void {
     if (this.#closed) return;
     const { dropRate = 0, duplicateRate = 0, badSignatureRate = 0 } = this.#options;
-    if (this.#random() < dropRate) {
+    const drop = this.#random() < dropRate;
+    const twice = this.#random() < duplicateRate;
+    const badSignature = this.#random() < badSignatureRate;
+    if (drop) {
       this.#stats.dropped += 1;
       return;
     }
-    const times = this.#random() < duplicateRate ? 2 : 1;
-    if (times === 2) this.#stats.duplicated += 1;
-    const badSignature = this.#random() < badSignatureRate;
+    if (twice) this.#stats.duplicated += 1;
     const body = JSON.stringify({
       id: randomUUID(),
-      timestamp: new Date().toISOString(),
+      timestamp: new Date(execution.finishedAt ?? Date.now()).toISOString(),
       api_version: WEBHOOK_API_VERSION,
-      name: execution.status === 'FULFILLED' ? 'workflow.execution.fulfilled' : 'workflow.execution.rejected',
+      trace_id: randomUUID(),
       span_id: execution.id,
+      name: execution.status === 'FULFILLED' ? 'workflow.execution.fulfilled' : 'workflow.execution.rejected',
       parent: {
         type: 'WORKFLOW_RELEASE_TAG',
         span_id: execution.id,
         external_id: execution.externalId,
+        workflow_deployment: { id: execution.deploymentId, name: execution.deploymentName },
+        release_tag: execution.releaseTag,
         parent: null,
       },
-      body: { outputs: execution.outputs, error: execution.error },
+      body: {
+        outputs: execution.status === 'FULFILLED' ? execution.outputs : null,
+        error: execution.status === 'REJECTED' ? execution.error : null,
+      },
     });
-    for (let i = 0; i < times; i++) {
-      const delay = this.#delay();
-      const sending = new Promise<void>((resolve) => setTimeout(resolve, delay)).then(() =>
-        this.#post(body, badSignature),
-      );
-      this.#inFlight.add(sending);
-      void sending.finally(() => this.#inFlight.delete(sending));
+    for (let i = twice ? 2 : 1; i > 0; i--) {
+      const delivery = new Promise<void>((settle) => {
+        const timer = setTimeout(() => {
+          this.#pending.delete(timer);
+          this.#post(body, badSignature, settle);
+        }, this.#delay());
+        this.#pending.set(timer, settle);
+      });
+      this.#unsettled.add(delivery);
+      void delivery.then(() => this.#unsettled.delete(delivery));
     }
   }
 
-  /** Waits for deliveries under way, then closes the connections. */
+  /** Resolves once every delivery scheduled so far has been answered, has failed or was cancelled. */
+  async idle(): Promise<void> {
+    while (this.#unsettled.size > 0) await Promise.all(this.#unsettled);
+  }
+
+  /** Cancels deliveries still waiting out their delay (counted as failed), waits for those on the wire. */
   async close(): Promise<void> {
     this.#closed = true;
-    await Promise.allSettled([...this.#inFlight]);
+    for (const [timer, settle] of this.#pending) {
+      clearTimeout(timer);
+      this.#stats.failed += 1;
+      settle();
+    }
+    this.#pending.clear();
+    await this.idle();
     this.#agent.destroy();
   }
 
@@ -75,42 +112,47 @@ export class WebhookSender {
     return delay.min + this.#random() * (delay.max - delay.min);
   }
 
-  #post(body: string, badSignature: boolean): Promise<void> {
-    if (this.#closed) return Promise.resolve();
-    const url = new URL(this.#options.url);
+  #post(body: string, badSignature: boolean, settle: () => void): void {
+    const url = this.#url;
     const timestamp = Math.floor(Date.now() / 1000);
     const secret = badSignature ? `${this.#options.secret}-wrong` : this.#options.secret;
-    const signature = createHmac('sha256', secret)
-      .update(`${timestamp}\nPOST\n${this.#options.url}\n${body}`)
-      .digest('hex');
-    const send = url.protocol === 'https:' ? httpsRequest : request;
-    return new Promise<void>((resolve) => {
-      const req = send(
-        url,
-        {
-          method: 'POST',
-          agent: url.protocol === 'https:' ? undefined : this.#agent,
-          headers: {
-            'content-type': 'application/json',
-            'content-length': Buffer.byteLength(body),
-            'x-vellum-timestamp': String(timestamp),
-            'x-vellum-signature': signature,
-          },
+    const https = url.protocol === 'https:';
+    let done = false;
+    let answered = false;
+    const finish = (ok: boolean): void => {
+      if (done) return;
+      done = true;
+      if (ok) this.#stats.sent += 1;
+      else this.#stats.failed += 1;
+      settle();
+    };
+    const req = (https ? httpsRequest : request)(
+      url,
+      {
+        method: 'POST',
+        ...(https ? {} : { agent: this.#agent }),
+        timeout: DELIVERY_TIMEOUT_MS,
+        headers: {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+          'x-vellum-timestamp': String(timestamp),
+          'x-vellum-signature': sign(secret, timestamp, this.#options.url, body),
         },
-        (res) => {
-          res.resume();
-          res.on('end', () => {
-            if ((res.statusCode ?? 500) < 300) this.#stats.sent += 1;
-            else this.#stats.failed += 1;
-            resolve();
-          });
-        },
-      );
-      req.on('error', () => {
-        this.#stats.failed += 1;
-        resolve();
-      });
-      req.end(body);
+      },
+      (res) => {
+        answered = true;
+        const ok = (res.statusCode ?? 500) < 300;
+        res.on('end', () => finish(ok));
+        res.on('close', () => finish(ok && res.complete));
+        res.resume();
+      },
+    );
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => finish(false));
+    req.on('close', () => {
+      // Without a response (refused, reset, timed out); with one, its own 'end' or 'close' decides.
+      if (!answered) finish(false);
     });
+    req.end(body);
   }
 }
