@@ -23,7 +23,7 @@ const escape = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').rep
 /** Renders the report of run.mjs as an SVG document. */
 export function renderSvg(report) {
   const width = 900;
-  const panelHeight = 150;
+  const panelHeight = 160;
   const left = 190;
   const barArea = width - left - 110;
   let y = 50;
@@ -38,7 +38,8 @@ export function renderSvg(report) {
     rows.forEach((row, i) => {
       const barY = y + 28 + i * 34;
       const w = Math.max(1, (row[panel.key] / max) * barArea);
-      const label = `${row.client}${row.cases !== rows[0].cases ? ` (${row.cases})` : ''}`;
+      const mixed = rows.some((r) => r.cases !== row.cases);
+      const label = `${row.client}${mixed ? ` (${row.cases.toLocaleString('en-US')})` : ''}`;
       parts.push(`<text x="20" y="${barY + 17}" font-size="12">${escape(label)}</text>`);
       parts.push(
         `<rect x="${left}" y="${barY}" width="${w.toFixed(1)}" height="24" fill="${COLORS[row.client] ?? '#718096'}"/>`,
@@ -55,10 +56,10 @@ export function renderSvg(report) {
         `<line x1="${x.toFixed(1)}" y1="${y + 24}" x2="${x.toFixed(1)}" y2="${bottom}" stroke="#e53e3e" stroke-dasharray="4 3"/>`,
       );
       parts.push(
-        `<text x="${(x + 4).toFixed(1)}" y="${y + 24}" font-size="11" fill="#e53e3e">target ${panel.target}</text>`,
+        `<text x="${(x + 4).toFixed(1)}" y="${bottom + 12}" font-size="11" fill="#e53e3e">target ${panel.target}</text>`,
       );
     }
-    y += Math.max(panelHeight, 40 + rows.length * 34);
+    y += Math.max(panelHeight, 50 + rows.length * 34);
   }
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${y + 10}" font-family="Helvetica, Arial, sans-serif">\n<rect width="100%" height="100%" fill="white"/>\n${parts.join('\n')}\n</svg>\n`;
 }

@@ -1,12 +1,29 @@
-// One measured client run, in its own process: `node clients.mjs <client> <url> <cases> <concurrency> <outDir>`.
-// Prints one JSON line: wall time, CPU (user + system) and peak RSS of this process, as the OS counts them.
-// Each client imports only what it uses, so start-up cost is its own.
+// One measured client run, in its own process:
+//   node clients.mjs <client> <url> <cases> <concurrency> <outDir> <capSeconds>
+// Prints one JSON line: wall time, CPU (user + system) of the whole process and of the run alone (after imports),
+// and peak RSS of this process, as the OS counts them. Each client imports only what it uses.
+// Every client sends the same external ids (`bench-{i}`), so the seeded fake gives case i the same run time for all.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 
-const [client, url, casesArg, concurrencyArg, outDir] = process.argv.slice(2);
+const [client, url, casesArg, concurrencyArg, outDir, capArg] = process.argv.slice(2);
 const n = Number(casesArg);
 const concurrency = Number(concurrencyArg);
+const capMs = Number(capArg ?? '180') * 1000;
 const KEY = 'bench-key';
-const DEPLOYMENT = 'bench';
+const DEPLOYMENT = 'demo';
+const externalIdOf = (i) => `bench-${i}`;
+/** When each execution's final status was seen by a peer (ms since the epoch), by execution id. */
+const detected = {};
+let capped = false;
+/** Set just before the measured work starts (after imports and client construction). */
+let workStart = 0;
+let workCpu = { user: 0, system: 0 };
+function startWork() {
+  workStart = performance.now();
+  workCpu = process.cpuUsage();
+}
+const overCap = () => performance.now() - workStart > capMs;
 const POLL_INTERVAL_MS = 1000; // the seed document polls every 30 s; 1 s is kind to the peers
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const inputsOf = (i) => [{ name: 'query', type: 'STRING', value: `question ${i}` }];
@@ -15,12 +32,13 @@ const inputsOf = (i) => [{ name: 'query', type: 'STRING', value: `question ${i}`
 async function vellumBatch() {
   const { createClient, runBatch } = await import('@vellum-batch/core');
   const api = createClient({ apiKey: KEY, baseUrl: url });
+  startWork();
   const dataset = {
     path: 'bench',
     size: n,
     *cases() {
       for (let i = 0; i < n; i++) {
-        yield { index: i, id: `case-${i}`, inputs: inputsOf(i), expected: {}, assertions: [], metadata: {} };
+        yield { index: i, id: String(i), inputs: inputsOf(i), expected: {}, assertions: [], metadata: {} };
       }
     },
   };
@@ -30,15 +48,19 @@ async function vellumBatch() {
     workflow: { deploymentName: DEPLOYMENT },
     outDir,
     concurrency,
+    externalIdPrefix: 'bench-',
+    timeoutMs: capMs,
   });
   await api.close();
+  capped = summary.stopped !== null;
   return { completed: summary.fulfilled + summary.rejected };
 }
 
 /** The official SDK with its retries off. */
 async function sdk() {
   const { VellumClient } = await import('vellum-ai');
-  return new VellumClient({ apiKey: KEY, baseUrl: url });
+  const vellum = new VellumClient({ apiKey: KEY, baseUrl: url });
+  return vellum;
 }
 const NO_RETRY = { maxRetries: 0 };
 const FINAL = new Set(['FULFILLED', 'REJECTED']);
@@ -46,10 +68,11 @@ const FINAL = new Set(['FULFILLED', 'REJECTED']);
 /** Peer (a), the seed loop: submit one by one, then poll every pending execution one by one each round. */
 async function seedLoop() {
   const vellum = await sdk();
+  startWork();
   const pending = [];
   for (let i = 0; i < n; i++) {
     const { executionId } = await vellum.executeWorkflowAsync(
-      { workflowDeploymentName: DEPLOYMENT, externalId: `seed-${process.pid}-${i}`, inputs: inputsOf(i) },
+      { workflowDeploymentName: DEPLOYMENT, externalId: externalIdOf(i), inputs: inputsOf(i) },
       NO_RETRY,
     );
     pending.push(executionId);
@@ -57,11 +80,17 @@ async function seedLoop() {
   let completed = 0;
   let remaining = pending;
   while (remaining.length > 0) {
+    if (overCap()) {
+      capped = true;
+      break;
+    }
     const still = [];
     for (const id of remaining) {
       const status = await vellum.workflows.workflowExecutionStatus(id, NO_RETRY);
-      if (FINAL.has(status.status)) completed += 1;
-      else still.push(id);
+      if (FINAL.has(status.status)) {
+        completed += 1;
+        detected[id] = Date.now();
+      } else still.push(id);
     }
     remaining = still;
     if (remaining.length > 0) await sleep(POLL_INTERVAL_MS);
@@ -74,15 +103,12 @@ async function pLimited() {
   const vellum = await sdk();
   const { default: pLimit } = await import('p-limit');
   const limit = pLimit(concurrency);
+  startWork();
   let remaining = await Promise.all(
     Array.from({ length: n }, (_, i) =>
       limit(async () => {
         const { executionId } = await vellum.executeWorkflowAsync(
-          {
-            workflowDeploymentName: DEPLOYMENT,
-            externalId: `plimit-${process.pid}-${i}`,
-            inputs: inputsOf(i),
-          },
+          { workflowDeploymentName: DEPLOYMENT, externalId: externalIdOf(i), inputs: inputsOf(i) },
           NO_RETRY,
         );
         return executionId;
@@ -91,9 +117,17 @@ async function pLimited() {
   );
   let completed = 0;
   while (remaining.length > 0) {
+    if (overCap()) {
+      capped = true;
+      break;
+    }
     const done = await Promise.all(
       remaining.map((id) =>
-        limit(async () => FINAL.has((await vellum.workflows.workflowExecutionStatus(id, NO_RETRY)).status)),
+        limit(async () => {
+          const final = FINAL.has((await vellum.workflows.workflowExecutionStatus(id, NO_RETRY)).status);
+          if (final) detected[id] = Date.now();
+          return final;
+        }),
       ),
     );
     completed += done.filter(Boolean).length;
@@ -105,16 +139,19 @@ async function pLimited() {
 
 const run = { 'vellum-batch': vellumBatch, 'peer-a-seed-loop': seedLoop, 'peer-b-p-limit': pLimited }[client];
 if (run === undefined) throw new Error(`unknown client ${client}`);
-const started = performance.now();
 const { completed } = await run();
-const wallMs = performance.now() - started;
+const wallMs = performance.now() - workStart;
+const runCpu = process.cpuUsage(workCpu);
 const usage = process.resourceUsage();
+if (client !== 'vellum-batch') writeFileSync(join(outDir, 'detected.json'), JSON.stringify(detected));
 process.stdout.write(
   `${JSON.stringify({
     client,
     completed,
+    capped,
     wallMs,
     cpuMs: (usage.userCPUTime + usage.systemCPUTime) / 1000,
+    runCpuMs: (runCpu.user + runCpu.system) / 1000,
     peakRssMb: usage.maxRSS / 1024,
   })}\n`,
 );

@@ -1,204 +1,304 @@
 // `pnpm bench`: SPEC section 9's scenarios for vellum-batch and two peers built on the official `vellum-ai` SDK,
-// all against the testkit server in a separate process, in one run. Prints one table and writes
-// results/latest.json and results/latest.svg. Options: --quick (smaller sizes), --scenario NAME (one only).
-import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+// all against the testkit's fake Vellum running in a separate process, in one run. Prints one table and writes
+// results/latest.json and results/latest.svg. See README.md for the options and the columns.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { renderSvg } from './chart.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
-const args = process.argv.slice(2);
-const quick = args.includes('--quick');
-const only = args.includes('--scenario') ? args[args.indexOf('--scenario') + 1] : null;
+const root = join(here, '..');
+
+const { values: opts } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    scenario: { type: 'string', multiple: true },
+    'cap-seconds': { type: 'string', default: '180' },
+    'no-build': { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+});
+if (opts.help) {
+  console.log(`usage: node bench/run.mjs [--quick] [--scenario queue-bound|throughput|scale]... [--cap-seconds N] [--no-build]
+  --quick          smoke sizes: 200 / 1,000 / 10,000 cases (about a minute)
+  --scenario NAME  run only this scenario (repeatable, or comma-separated)
+  --cap-seconds N  stop a client's run after N seconds and report it "capped" (default 180)
+  --no-build       do not build @vellum-batch/core and @vellum-batch/testkit first`);
+  process.exit(0);
+}
+const quick = opts.quick;
+const capSeconds = Number(opts['cap-seconds']);
+const only = opts.scenario?.flatMap((s) => s.split(',')) ?? null;
+
+/** Peer (b)'s p-limit, and the server limit of the queue-bound scenario. */
+const SERVER_LIMIT = 50;
 
 const SCENARIOS = [
   {
     name: 'queue-bound',
-    title: `queue-bound: ${quick ? 200 : 1000} cases, server limit 50, 2 s +-50%`,
-    server: { concurrency: 50, durationMs: { min: 1000, max: 3000 }, seed: 7 },
+    server: { concurrency: SERVER_LIMIT, durationMs: { min: 1000, max: 3000 }, seed: 7 },
     cases: quick ? 200 : 1000,
     clients: [
-      ['vellum-batch', 200],
-      ['peer-a-seed-loop', 1],
-      ['peer-b-p-limit', 50],
+      // 200: above the server's limit, so the engine must find the limit itself.
+      { client: 'vellum-batch', concurrency: 200 },
+      { client: 'peer-a-seed-loop', concurrency: 1 },
+      { client: 'peer-b-p-limit', concurrency: 50 },
     ],
-    serverLimit: 50,
   },
   {
     name: 'throughput',
-    title: `throughput: ${quick ? 1000 : 5000} instant executions, no server limit`,
-    server: { durationMs: 0, seed: 7 },
+    server: { concurrency: null, durationMs: 0, seed: 7 },
     cases: quick ? 1000 : 5000,
     clients: [
-      ['vellum-batch', 256],
-      ['peer-a-seed-loop', 1],
-      ['peer-b-p-limit', 50],
+      { client: 'vellum-batch', concurrency: 256 },
+      { client: 'peer-a-seed-loop', concurrency: 1 },
+      { client: 'peer-b-p-limit', concurrency: 50 },
     ],
   },
   {
     name: 'scale',
-    title: `scale: ${quick ? 10000 : 100000} instant executions (peers at 1,000)`,
-    server: { durationMs: 0, seed: 7 },
+    server: { concurrency: null, durationMs: 0, seed: 7 },
     cases: quick ? 10000 : 100000,
     clients: [
-      ['vellum-batch', 256],
-      ['peer-a-seed-loop', 1, 1000],
-      ['peer-b-p-limit', 50, 1000],
+      { client: 'vellum-batch', concurrency: 256 },
+      // The peers would take too long at 100,000: they run at 1,000 to show their memory.
+      { client: 'peer-a-seed-loop', concurrency: 1, cases: 1000 },
+      { client: 'peer-b-p-limit', concurrency: 50, cases: 1000 },
     ],
   },
-].filter((s) => only === null || s.name === only);
+].filter((s) => only === null || only.includes(s.name));
+if (SCENARIOS.length === 0) {
+  console.error(`no such scenario: ${only?.join(', ')} (known: queue-bound, throughput, scale)`);
+  process.exit(2);
+}
 
-async function startServer(options) {
-  const child = spawn(process.execPath, [join(here, 'server.mjs'), JSON.stringify(options)], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+function build() {
+  const turbo = join(root, 'node_modules', '.bin', 'turbo');
+  if (!existsSync(turbo)) return;
+  process.stderr.write('building @vellum-batch/core and @vellum-batch/testkit ...\n');
+  const result = spawnSync(
+    turbo,
+    [
+      'run',
+      'build',
+      '--filter=@vellum-batch/core',
+      '--filter=@vellum-batch/testkit',
+      '--output-logs=errors-only',
+    ],
+    { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] },
+  );
+  if (result.status !== 0) {
+    console.error('the build failed; run `pnpm build` to see why');
+    process.exit(1);
+  }
+}
+
+/** Starts server.mjs in its own process and returns its control client. */
+async function startServer() {
+  const child = spawn(process.execPath, [join(here, 'server.mjs')], { stdio: ['pipe', 'pipe', 'inherit'] });
   const line = await new Promise((resolve, reject) => {
     createInterface({ input: child.stdout }).once('line', resolve);
     child.once('exit', (code) => reject(new Error(`bench server exited with ${code}`)));
   });
-  const { url, control } = JSON.parse(line);
-  const get = async (path) => (await fetch(`${control}${path}`)).json();
-  const stop = async () => {
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGTERM');
-    await exited;
+  const { control } = JSON.parse(line);
+  const call = async (method, path, body) => {
+    const res = await fetch(`${control}${path}`, {
+      method,
+      ...(body === undefined
+        ? {}
+        : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
+    });
+    if (!res.ok) throw new Error(`bench server: ${method} ${path} answered ${res.status}`);
+    return res.json();
   };
-  return { url, get, stop };
+  return {
+    reset: (options) => call('POST', '/reset', options),
+    stats: () => call('GET', '/stats'),
+    executions: () => call('GET', '/executions'),
+    async stop() {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.stdin.end();
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
 }
 
+/** Runs one client in its own process; a hard kill 60 s after its own cap counts as capped. */
 function runClient(client, url, cases, concurrency, outDir) {
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      [join(here, 'clients.mjs'), client, url, String(cases), String(concurrency), outDir],
+      [
+        join(here, 'clients.mjs'),
+        client,
+        url,
+        String(cases),
+        String(concurrency),
+        outDir,
+        String(capSeconds),
+      ],
       { stdio: ['ignore', 'pipe', 'inherit'] },
     );
     let out = '';
     child.stdout.setEncoding('utf8').on('data', (d) => (out += d));
-    const cap = setTimeout(() => child.kill('SIGKILL'), 240_000);
+    const kill = setTimeout(() => child.kill('SIGKILL'), (capSeconds + 60) * 1000);
     child.on('exit', (code, signal) => {
-      clearTimeout(cap);
-      if (signal === 'SIGKILL') resolve({ client, capped: true });
+      clearTimeout(kill);
+      if (signal === 'SIGKILL') resolve({ client, capped: true, killed: true });
       else if (code !== 0) reject(new Error(`${client} exited with ${code}`));
       else resolve(JSON.parse(out.trim().split('\n').at(-1)));
     });
   });
 }
 
+/** Nearest-rank percentile of a sorted list. */
 function percentile(sorted, p) {
-  return sorted.length === 0
-    ? null
-    : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+  if (sorted.length === 0) return null;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
 }
 
+/** Detection delays (ms): when the client learned of each final state, minus when the server finished it. */
+function detectionDelays(client, outDir, finishedAt) {
+  const delays = [];
+  if (client === 'vellum-batch') {
+    const path = join(outDir, 'results.jsonl');
+    if (!existsSync(path)) return delays;
+    for (const line of readFileSync(path, 'utf8').split('\n')) {
+      if (line === '') continue;
+      const r = JSON.parse(line);
+      const end = finishedAt.get(r.execution_id);
+      if (end !== undefined && r.finished_at !== null) delays.push(Date.parse(r.finished_at) - end);
+    }
+  } else {
+    const path = join(outDir, 'detected.json');
+    if (!existsSync(path)) return delays;
+    for (const [id, at] of Object.entries(JSON.parse(readFileSync(path, 'utf8')))) {
+      const end = finishedAt.get(id);
+      if (end !== undefined) delays.push(at - end);
+    }
+  }
+  return delays.sort((a, b) => a - b);
+}
+
+if (!opts['no-build']) build();
+const server = await startServer();
 const rows = [];
-for (const scenario of SCENARIOS) {
-  for (const [client, concurrency, casesOverride] of scenario.clients) {
-    const cases = casesOverride ?? scenario.cases;
-    const server = await startServer(scenario.server);
-    const outDir = mkdtempSync(join(tmpdir(), 'vb-bench-'));
-    process.stderr.write(`${scenario.name}: ${client} (${cases} cases, concurrency ${concurrency}) ...\n`);
-    const result = await runClient(client, server.url, cases, concurrency, outDir);
-    const stats = await server.get('/stats');
-    const executions = await server.get('/executions');
-    await server.stop();
-    const row = {
-      scenario: scenario.name,
-      client,
-      cases,
-      concurrency,
-      capped: result.capped === true,
-      wallS: result.wallMs / 1000,
-      cpuS: result.cpuMs / 1000,
-      cpuPer1kS: result.cpuMs / 1000 / (cases / 1000),
-      peakRssMb: result.peakRssMb,
-      casesPerS: cases / (result.wallMs / 1000),
-      statusPerExec: stats.requests.status / Math.max(1, executions.count),
-      executions: executions.count,
-    };
-    if (scenario.serverLimit !== undefined) {
-      row.boundS = executions.sumDurationMs / scenario.serverLimit / 1000;
-      row.wallOverBound = row.wallS / row.boundS;
-      // What the server itself took, first submit to last finish: no client can be faster than its FIFO queue.
-      row.serverS = (executions.lastFinish - executions.firstCreated) / 1000;
+try {
+  for (const scenario of SCENARIOS) {
+    for (const { client, concurrency, cases: casesOverride } of scenario.clients) {
+      const cases = casesOverride ?? scenario.cases;
+      const { url } = await server.reset(scenario.server);
+      const outDir = mkdtempSync(join(tmpdir(), 'vb-bench-'));
+      process.stderr.write(`${scenario.name}: ${client} (${cases} cases, concurrency ${concurrency}) ... `);
+      const result = await runClient(client, url, cases, concurrency, outDir);
+      const stats = await server.stats();
+      const executions = await server.executions();
+      const finishedAt = new Map();
+      let sumDurationMs = 0;
+      let firstCreated = Infinity;
+      let lastFinished = -Infinity;
+      for (const e of executions) {
+        if (e.finishedAt !== null) {
+          finishedAt.set(e.id, e.finishedAt);
+          sumDurationMs += e.durationMs;
+          lastFinished = Math.max(lastFinished, e.finishedAt);
+        }
+        firstCreated = Math.min(firstCreated, e.createdAt);
+      }
+      const delays = detectionDelays(client, outDir, finishedAt);
+      rmSync(outDir, { recursive: true, force: true });
+      const wallS = result.killed ? null : result.wallMs / 1000;
+      const row = {
+        scenario: scenario.name,
+        client,
+        cases,
+        concurrency,
+        capped: result.capped === true,
+        completed: result.completed ?? null,
+        executions: stats.executionsCreated,
+        wallS,
+        cpuS: result.killed ? null : result.cpuMs / 1000,
+        runCpuS: result.killed ? null : result.runCpuMs / 1000,
+        cpuPer1kS: result.killed ? null : result.runCpuMs / cases,
+        peakRssMb: result.killed ? null : result.peakRssMb,
+        casesPerS: wallS === null || result.capped ? null : cases / wallS,
+        statusRequests: stats.requests.status,
+        statusPerExec: stats.requests.status / Math.max(1, stats.executionsCreated),
+        detectP50Ms: percentile(delays, 50),
+        detectP95Ms: percentile(delays, 95),
+      };
+      if (scenario.server.concurrency !== null) {
+        const limit = scenario.server.concurrency;
+        row.boundS = sumDurationMs / limit / 1000;
+        row.wallOverBound = wallS === null ? null : wallS / row.boundS;
+        // The server's own span, first submit to last finish: its FIFO queue cannot pack the last executions.
+        row.serverS = (lastFinished - firstCreated) / 1000;
+      }
+      rows.push(row);
+      process.stderr.write(
+        `${wallS === null ? 'killed' : `${wallS.toFixed(1)} s`}${row.capped ? ' (capped)' : ''}, ${row.completed} completed\n`,
+      );
     }
-    if (client === 'vellum-batch' && !row.capped) {
-      const delays = readFileSync(join(outDir, 'results.jsonl'), 'utf8')
-        .trim()
-        .split('\n')
-        .map((line) => JSON.parse(line))
-        .map((r) => Date.parse(r.finished_at) - executions.finishedAt[r.execution_id])
-        .filter(Number.isFinite)
-        .sort((a, b) => a - b);
-      row.detectP50Ms = percentile(delays, 50);
-      row.detectP95Ms = percentile(delays, 95);
-    }
-    rmSync(outDir, { recursive: true, force: true });
-    rows.push(row);
+  }
+} finally {
+  await server.stop();
+}
+
+// Ratios against peer (b) of the same scenario and size.
+for (const row of rows) {
+  const peer = rows.find(
+    (r) => r.scenario === row.scenario && r.client === 'peer-b-p-limit' && r.cases === row.cases,
+  );
+  row.speedVsPeerB = peer?.casesPerS && row.casesPerS ? row.casesPerS / peer.casesPerS : null;
+  row.cpuVsPeerB = peer?.cpuPer1kS && row.cpuPer1kS ? peer.cpuPer1kS / row.cpuPer1kS : null;
+}
+
+// SPEC section 9's targets, checked on vellum-batch's rows.
+const checks = [];
+for (const row of rows.filter((r) => r.client === 'vellum-batch')) {
+  row.targets = [];
+  const check = (what, value, target, ok) => {
+    const c = { scenario: row.scenario, what, value, target, ok: value !== null && ok };
+    checks.push(c);
+    row.targets.push(c);
+  };
+  if (row.scenario === 'queue-bound') {
+    check('wall/bound', row.wallOverBound, '<= 1.03', row.wallOverBound <= 1.03);
+    check('status/exec', row.statusPerExec, '<= 2.0', row.statusPerExec <= 2.0);
+  } else if (row.scenario === 'throughput') {
+    check('x peer b', row.speedVsPeerB, '>= 5', row.speedVsPeerB >= 5);
+    check('CPU s/1k', row.cpuPer1kS, '<= 0.3', row.cpuPer1kS <= 0.3);
+  } else if (row.scenario === 'scale') {
+    check('RSS MB', row.peakRssMb, '<= 200', row.peakRssMb <= 200);
   }
 }
 
-// Ratios against peer (b) and the targets of SPEC section 9.
-const find = (scenario, client) => rows.find((r) => r.scenario === scenario && r.client === client);
-const checks = [];
-const vbQueue = find('queue-bound', 'vellum-batch');
-if (vbQueue) {
-  checks.push([
-    'queue-bound wall / lower bound',
-    vbQueue.wallOverBound,
-    '<= 1.03',
-    vbQueue.wallOverBound <= 1.03,
-  ]);
-  checks.push([
-    'queue-bound status requests / execution',
-    vbQueue.statusPerExec,
-    '<= 2.0',
-    vbQueue.statusPerExec <= 2.0,
-  ]);
-}
-const vbThroughput = find('throughput', 'vellum-batch');
-const peerB = find('throughput', 'peer-b-p-limit');
-if (vbThroughput && peerB) {
-  const ratio = vbThroughput.casesPerS / peerB.casesPerS;
-  checks.push(['throughput cases/s vs peer (b)', ratio, '>= 5x', ratio >= 5]);
-  checks.push([
-    'throughput client CPU s / 1,000 cases',
-    vbThroughput.cpuPer1kS,
-    '<= 0.3',
-    vbThroughput.cpuPer1kS <= 0.3,
-  ]);
-}
-const vbScale = find('scale', 'vellum-batch');
-if (vbScale)
-  checks.push([
-    `scale peak RSS MB (${vbScale.cases} cases)`,
-    vbScale.peakRssMb,
-    '<= 200',
-    vbScale.peakRssMb <= 200,
-  ]);
-
-const fmt = (v, d = 2) =>
-  v === undefined || v === null ? '-' : typeof v === 'number' ? v.toFixed(d) : String(v);
+const fmt = (v, d = 2) => (v === undefined || v === null ? '-' : v.toFixed(d));
 const header = [
   'scenario',
-  'client',
+  'client (concurrency)',
   'cases',
   'wall s',
   'bound s',
+  'server s',
   'wall/bound',
   'status/exec',
   'CPU s',
   'CPU s/1k',
-  'peak RSS MB',
+  'RSS MB',
   'cases/s',
+  'x peer b',
   'detect p50/p95 ms',
+  'targets (SPEC 9)',
 ];
 const table = rows.map((r) => [
   r.scenario,
-  r.client + (r.capped ? ' (capped)' : ''),
+  `${r.client} (${r.concurrency})${r.capped ? ' CAPPED' : ''}`,
   String(r.cases),
   fmt(r.wallS, 1),
   fmt(r.boundS, 1),
@@ -209,25 +309,35 @@ const table = rows.map((r) => [
   fmt(r.cpuPer1kS, 3),
   fmt(r.peakRssMb, 0),
   fmt(r.casesPerS, 0),
-  r.detectP50Ms === undefined ? '-' : `${r.detectP50Ms}/${r.detectP95Ms}`,
+  fmt(r.speedVsPeerB, 1),
+  r.detectP50Ms === null ? '-' : `${r.detectP50Ms}/${r.detectP95Ms}`,
+  (r.targets ?? [])
+    .map(
+      (c) => `${c.what} ${fmt(c.value, c.what === 'RSS MB' ? 0 : 2)} ${c.target} ${c.ok ? 'PASS' : 'FAIL'}`,
+    )
+    .join('; ') || '-',
 ]);
 const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i].length)));
 const line = (cells) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
 console.log(line(header));
 console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
 for (const row of table) console.log(line(row));
-console.log('');
-for (const [what, value, target, ok] of checks)
-  console.log(`${ok ? 'MET ' : 'MISS'} ${what}: ${fmt(value, 3)} (target ${target})`);
+const failed = checks.filter((c) => !c.ok).length;
+console.log(
+  `\n${checks.length - failed}/${checks.length} targets met${quick ? ' (quick sizes: targets are for the full sizes)' : ''}. ` +
+    `CPU s = whole client process; CPU s/1k = the run alone (after imports). Peers poll every 1 s.`,
+);
 
 mkdirSync(join(here, 'results'), { recursive: true });
 const report = {
   date: new Date().toISOString(),
   node: process.version,
+  cpus: (await import('node:os')).cpus().length,
   quick,
+  capSeconds,
   rows,
-  checks: checks.map(([what, value, target, ok]) => ({ what, value, target, ok })),
+  checks,
 };
 writeFileSync(join(here, 'results', 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
 writeFileSync(join(here, 'results', 'latest.svg'), renderSvg(report));
-console.log(`\nwritten: bench/results/latest.json, bench/results/latest.svg`);
+console.log('written: bench/results/latest.json, bench/results/latest.svg');
