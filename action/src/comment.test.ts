@@ -106,6 +106,17 @@ describe('commentTarget', () => {
     ).toBe('comment');
   });
 
+  it('leaves the comment to the merge job in a shard job under auto, not under always', () => {
+    const context = { eventName: 'pull_request', pullRequest: pr, repository: repo };
+    const skipped = commentTarget('auto', context, true, { index: 2, count: 4 });
+    expect(skipped).toMatchObject({ kind: 'skip', warn: false });
+    expect(skipped.kind === 'skip' && skipped.reason).toContain('this job runs shard 2/4: the merge job');
+    expect(commentTarget('always', context, true, { index: 2, count: 4 })).toEqual({
+      kind: 'comment',
+      issueNumber: 9,
+    });
+  });
+
   it('warns without a token', () => {
     expect(
       commentTarget('auto', { eventName: 'pull_request', pullRequest: pr, repository: repo }, false),

@@ -50,16 +50,24 @@ export type CommentTarget =
 const PR_EVENTS = new Set(['pull_request', 'pull_request_target']);
 
 /**
- * Decides whether to comment. `never`: no. `auto`: on `pull_request` and `pull_request_target` events only.
- * `always`: whenever the event names a pull request, with a warning when it does not. A `pull_request` from a
+ * Decides whether to comment. `never`: no. `auto`: on `pull_request` and `pull_request_target` events only, and
+ * not in a shard job (the merge job comments on the whole set). `always`: whenever the event names a pull request, with a warning when it does not. A `pull_request` from a
  * fork runs with a read-only token: skipped with a warning instead of failing on a 403.
  */
 export function commentTarget(
   mode: CommentMode,
   context: Pick<RunContext, 'eventName' | 'pullRequest' | 'repository'>,
   hasToken: boolean,
+  shard: { readonly index: number; readonly count: number } | null = null,
 ): CommentTarget {
   if (mode === 'never') return { kind: 'skip', reason: 'comment is never', warn: false };
+  if (mode === 'auto' && shard !== null) {
+    return {
+      kind: 'skip',
+      reason: `this job runs shard ${shard.index}/${shard.count}: the merge job (mode: merge) comments on the whole set; comment: always comments per shard`,
+      warn: false,
+    };
+  }
   const pr = context.pullRequest;
   if (mode === 'auto' && !PR_EVENTS.has(context.eventName)) {
     return {

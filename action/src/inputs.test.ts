@@ -1,9 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '@vellum-batch/core';
 import { INPUT_NAMES, parseInputs, parseShardInput } from './inputs.js';
-import type { InputName } from './inputs.js';
+import type { InputName, RunInputs } from './inputs.js';
 
 const minimal = { 'api-key': 'vk-1', workflow: 'support-bot', dataset: 'cases.jsonl' };
+
+/** Parses inputs that must be of `mode: run`. */
+function parseRun(values: Partial<Record<InputName, string>>, env: NodeJS.ProcessEnv = {}): RunInputs {
+  const inputs = parseInputs(reader(values), env);
+  if (inputs.mode !== 'run') throw new Error(`expected mode run, got ${inputs.mode}`);
+  return inputs;
+}
 
 function reader(values: Partial<Record<InputName, string>>): (name: InputName) => string {
   return (name) => values[name] ?? '';
@@ -51,8 +58,8 @@ describe('parseInputs', () => {
   });
 
   it('parses every optional input', () => {
-    const inputs = parseInputs(
-      reader({
+    const inputs = parseRun(
+      {
         'api-key': 'vk-1',
         'deployment-id': 'dep-123',
         'release-tag': 'staging',
@@ -76,7 +83,7 @@ describe('parseInputs', () => {
         'base-url': 'http://127.0.0.1:9999',
         'external-id-prefix': 'pr-17-',
         'fail-on-gate': 'False',
-      }),
+      },
       {},
     );
     expect(inputs).toMatchObject({
@@ -100,24 +107,42 @@ describe('parseInputs', () => {
   });
 
   it('treats blank inputs as unset', () => {
-    const inputs = parseInputs(
-      reader({ ...minimal, concurrency: '   ', comment: '', 'fail-on-gate': '' }),
-      {},
-    );
+    const inputs = parseRun({ ...minimal, concurrency: '   ', comment: '', 'fail-on-gate': '' });
     expect(inputs.concurrency).toBe(32);
     expect(inputs.comment).toBe('auto');
     expect(inputs.failOnGate).toBe(true);
   });
 
   it('falls back to $VELLUM_BASE_URL when base-url is unset', () => {
-    expect(parseInputs(reader(minimal), { VELLUM_BASE_URL: 'http://127.0.0.1:1' }).baseUrl).toBe(
-      'http://127.0.0.1:1',
-    );
+    expect(parseRun(minimal, { VELLUM_BASE_URL: 'http://127.0.0.1:1' }).baseUrl).toBe('http://127.0.0.1:1');
     expect(
-      parseInputs(reader({ ...minimal, 'base-url': 'https://eu.vellum.example' }), {
-        VELLUM_BASE_URL: 'http://x',
-      }).baseUrl,
+      parseRun({ ...minimal, 'base-url': 'https://eu.vellum.example' }, { VELLUM_BASE_URL: 'http://x' })
+        .baseUrl,
     ).toBe('https://eu.vellum.example');
+  });
+
+  it('parses mode: merge without the run inputs, and names the run inputs it was given anyway', () => {
+    expect(parseInputs(reader({ mode: 'merge', 'max-failure-rate': '5%', out: 'merged' }), {})).toEqual({
+      mode: 'merge',
+      gate: { maxFailureRate: 0.05, maxFailures: undefined, maxErrorRate: undefined, minCases: undefined },
+      out: 'merged',
+      artifactName: 'vellum-batch-results',
+      uploadArtifact: true,
+      retentionDays: undefined,
+      comment: 'auto',
+      githubToken: '',
+      failOnGate: true,
+      ignored: [],
+    });
+    const inputs = parseInputs(reader({ ...minimal, mode: 'merge', shard: '1/2' }), {});
+    expect(inputs.mode === 'merge' && inputs.ignored).toEqual(['api-key', 'workflow', 'dataset', 'shard']);
+  });
+
+  it('still checks the inputs the merge uses', () => {
+    const error = parseError({ mode: 'merge', 'max-failure-rate': 'lots', 'artifact-name': 'a/b' });
+    expect(error.message).toContain('2 problems with the inputs');
+    expect(error.message).toContain('input max-failure-rate');
+    expect(error.message).toContain('input artifact-name: "a/b"');
   });
 
   it('lists every bad input, each by name', () => {
@@ -161,10 +186,6 @@ describe('parseInputs', () => {
     expect(parseError({ ...minimal, track: 'webhook' }).message).toContain(
       'input track: "webhook" is not supported in the action',
     );
-  });
-
-  it('says merge mode is not implemented yet', () => {
-    expect(parseError({ mode: 'merge' }).message).toMatch(/^input mode: "merge" is not implemented yet/);
   });
 
   it('reads every input of action.yml and nothing else', () => {

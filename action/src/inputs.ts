@@ -89,6 +89,44 @@ export interface RunInputs {
   readonly failOnGate: boolean;
 }
 
+/** The inputs of `mode: merge`, parsed: what the merge, the reports and the gate need. */
+export interface MergeInputs {
+  readonly mode: 'merge';
+  readonly gate: GateOptions;
+  /** Where the merged files are written. @default 'vellum-batch-results' */
+  readonly out: string;
+  /** The base name of the shard artifacts to merge, and of the merged artifact. @default 'vellum-batch-results' */
+  readonly artifactName: string;
+  /** @default true */
+  readonly uploadArtifact: boolean;
+  /** @default the repository's setting */
+  readonly retentionDays: number | undefined;
+  /** @default 'auto' */
+  readonly comment: CommentMode;
+  /** Empty when none was given: then no comment is written. */
+  readonly githubToken: string;
+  /** @default true */
+  readonly failOnGate: boolean;
+  /** Inputs of `mode: run` that were given and are not used by the merge (logged, not an error). */
+  readonly ignored: readonly InputName[];
+}
+
+/** The inputs of either mode. */
+export type ActionInputs = RunInputs | MergeInputs;
+
+/** Inputs only `mode: run` reads and that have no default, so a value given to the merge is noticed. */
+const RUN_ONLY_INPUTS = [
+  'api-key',
+  'workflow',
+  'deployment-id',
+  'dataset',
+  'timeout',
+  'execution-timeout',
+  'shard',
+  'base-url',
+  'external-id-prefix',
+] as const satisfies readonly InputName[];
+
 /** Reads one raw input (as `@actions/core`'s `getInput` does: trimmed, `''` when unset). */
 export type InputReader = (name: InputName) => string;
 
@@ -228,10 +266,9 @@ const schema = z.object({
  *
  * @param read - Returns one raw input, `''` when unset (in the action: `core.getInput`).
  * @param env - Where `VELLUM_BASE_URL` is looked up when `base-url` is unset. @default process.env
- * @throws {@link ConfigError} listing every problem, each naming its input; for `mode: merge`, which is not
- *   implemented yet.
+ * @throws {@link ConfigError} listing every problem, each naming its input.
  */
-export function parseInputs(read: InputReader, env: NodeJS.ProcessEnv = process.env): RunInputs {
+export function parseInputs(read: InputReader, env: NodeJS.ProcessEnv = process.env): ActionInputs {
   const values: Record<string, string> = {};
   for (const name of INPUT_NAMES) values[name] = read(name);
   const result = schema.safeParse(values);
@@ -239,10 +276,25 @@ export function parseInputs(read: InputReader, env: NodeJS.ProcessEnv = process.
     throw new ConfigError(problems(result.error.issues.map((i) => i.message)));
   }
   const v = result.data;
+  const gate: GateOptions = {
+    maxFailureRate: v['max-failure-rate'],
+    maxFailures: v['max-failures'],
+    maxErrorRate: v['max-error-rate'],
+    minCases: v['min-cases'],
+  };
   if (v.mode === 'merge') {
-    throw new ConfigError(
-      'input mode: "merge" is not implemented yet in this version of the action; use mode: run (one job per shard) for now',
-    );
+    return {
+      mode: 'merge',
+      gate,
+      out: v.out,
+      artifactName: v['artifact-name'],
+      uploadArtifact: v['upload-artifact'],
+      retentionDays: v['retention-days'],
+      comment: v.comment,
+      githubToken: v['github-token'],
+      failOnGate: v['fail-on-gate'],
+      ignored: RUN_ONLY_INPUTS.filter((name) => v[name] !== undefined),
+    };
   }
   const issues: string[] = [];
   if (v['api-key'] === undefined) {
@@ -259,12 +311,6 @@ export function parseInputs(read: InputReader, env: NodeJS.ProcessEnv = process.
   }
   if (issues.length > 0) throw new ConfigError(problems(issues));
 
-  const gate: GateOptions = {
-    maxFailureRate: v['max-failure-rate'],
-    maxFailures: v['max-failures'],
-    maxErrorRate: v['max-error-rate'],
-    minCases: v['min-cases'],
-  };
   const baseUrlFromEnv = env['VELLUM_BASE_URL']?.trim();
   return {
     mode: 'run',

@@ -2,15 +2,16 @@
  * `runAction` in process, with fake runner I/O and the testkit's fake Vellum (the bundle itself is tested in
  * `test/action.test.ts`).
  */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startFakeVellum } from '@vellum-batch/testkit';
 import type { FakeVellum } from '@vellum-batch/testkit';
 import type { ArtifactUploader } from './artifact.js';
 import type { CommentsApi } from './comment.js';
 import type { InputName } from './inputs.js';
+import type { ArtifactDownloader } from './shards.js';
 import { runAction } from './main.js';
 import type { ActionIo } from './main.js';
 
@@ -26,7 +27,7 @@ interface Recorder extends ActionIo {
 
 function fakeIo(
   inputs: Partial<Record<InputName, string>>,
-  uploader: ArtifactUploader | null = null,
+  uploader: (ArtifactUploader & ArtifactDownloader) | null = null,
 ): Recorder {
   const io: Recorder = {
     log: [],
@@ -48,7 +49,7 @@ function fakeIo(
       io.summaries.push(md);
       return Promise.resolve();
     },
-    artifactUploader: () => uploader,
+    artifactClient: () => uploader,
     commentsApi: (): CommentsApi => {
       throw new Error('no comments in these tests');
     },
@@ -112,11 +113,13 @@ describe('runAction', () => {
   it('uploads through the injected client and links the artifact in the summary and report.md', async () => {
     const file = await dataset([{ id: 'a', inputs: { q: 'x' }, expected: { q: 'x' } }]);
     const names: string[] = [];
-    const uploader: ArtifactUploader = {
+    const uploader: ArtifactUploader & ArtifactDownloader = {
       uploadArtifact: (name) => {
         names.push(name);
         return Promise.resolve({ id: 55 });
       },
+      listArtifacts: () => Promise.reject(new Error('a run does not list artifacts')),
+      downloadArtifact: () => Promise.reject(new Error('a run does not download artifacts')),
     };
     const io = fakeIo({ ...baseInputs(file), 'artifact-name': 'evals', shard: '1/1' }, uploader);
     await runAction(io, env({ ACTIONS_RUNTIME_TOKEN: 'x', GITHUB_RUN_ATTEMPT: '2' }));
@@ -156,9 +159,174 @@ describe('runAction', () => {
   });
 
   it('masks the key even when other inputs are wrong', async () => {
-    const io = fakeIo({ 'api-key': KEY, mode: 'merge' });
+    const io = fakeIo({ 'api-key': KEY, mode: 'sideways', concurrency: 'many' });
     await runAction(io, env());
     expect(io.secrets).toEqual([KEY]);
-    expect(io.failed).toContain('input mode: "merge" is not implemented yet');
+    expect(io.failed).toContain('input mode: "sideways" is not one of run, merge');
+    expect(io.failed).toContain('input concurrency: "many"');
+  });
+});
+
+/** An artifact service in a directory: what the shard jobs upload, the merge job lists and downloads. */
+function dirArtifacts(root: string): ArtifactUploader & ArtifactDownloader & { names(): string[] } {
+  const stored: { name: string; id: number }[] = [];
+  return {
+    names: () => stored.map((a) => a.name),
+    uploadArtifact: async (name, files, rootDirectory) => {
+      const id = 700 + stored.length;
+      for (const file of files) {
+        const to = join(root, String(id), relative(rootDirectory, file));
+        await mkdir(dirname(to), { recursive: true });
+        await copyFile(file, to);
+      }
+      stored.push({ name, id });
+      return { id };
+    },
+    listArtifacts: () => Promise.resolve({ artifacts: [...stored] }),
+    downloadArtifact: async (id, options) => {
+      await cp(join(root, String(id)), options!.path!, { recursive: true });
+      return {};
+    },
+  };
+}
+
+/** What a verdict is made of, per case: the merged set must equal the unsharded run on these. */
+async function verdicts(outDir: string): Promise<string[]> {
+  const text = await readFile(join(outDir, 'results.jsonl'), 'utf8');
+  return text
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as { id: string; index: number; status: string; passed: boolean })
+    .map((r) => `${r.index} ${r.id} ${r.status} ${String(r.passed)}`);
+}
+
+describe('runAction in mode: merge', () => {
+  const cases = Array.from({ length: 30 }, (_, i) => ({
+    id: `case-${i}`,
+    inputs: i % 7 === 3 ? { q: `q${i}`, fake_reject: 'boom' } : { q: `q${i}` },
+  }));
+  const runEnv = (attempt = 1): NodeJS.ProcessEnv =>
+    env({ ACTIONS_RUNTIME_TOKEN: 'x', GITHUB_RUN_ATTEMPT: String(attempt), RUNNER_TEMP: dir });
+
+  async function shardJob(
+    store: ReturnType<typeof dirArtifacts>,
+    file: string,
+    shard: string,
+    options: { attempt?: number; signal?: AbortSignal } = {},
+  ): Promise<Recorder> {
+    const io = fakeIo(
+      {
+        ...baseInputs(file),
+        shard,
+        'artifact-name': 'evals',
+        'fail-on-gate': 'false',
+        out: join(dir, `shard-${shard.replace('/', '-of-')}-${options.attempt ?? 1}`),
+      },
+      store,
+    );
+    await runAction(io, runEnv(options.attempt), options.signal);
+    return io;
+  }
+
+  it('merges three shard jobs into exactly the records and verdict of the unsharded run', async () => {
+    const file = await dataset(cases);
+    const whole = fakeIo({ ...baseInputs(file), 'max-failure-rate': '20%', out: join(dir, 'whole') });
+    await runAction(whole, env());
+    expect(whole.outputs).toMatchObject({ verdict: 'pass', total: '30', failed: '4' });
+
+    const store = dirArtifacts(join(dir, 'store'));
+    for (const shard of ['1/3', '2/3', '3/3']) await shardJob(store, file, shard);
+    expect(store.names()).toEqual(['evals-shard-1-of-3', 'evals-shard-2-of-3', 'evals-shard-3-of-3']);
+
+    const merge = fakeIo(
+      { mode: 'merge', 'artifact-name': 'evals', 'max-failure-rate': '20%', out: join(dir, 'merged') },
+      store,
+    );
+    await runAction(merge, runEnv());
+    expect(merge.failed).toBeNull();
+    expect(merge.log).toContain(
+      'info merging 3 shards: evals-shard-1-of-3 (artifact 700), evals-shard-2-of-3 (artifact 701), evals-shard-3-of-3 (artifact 702)',
+    );
+    expect(await verdicts(join(dir, 'merged'))).toEqual(await verdicts(join(dir, 'whole')));
+    expect(merge.outputs).toMatchObject({
+      verdict: 'pass',
+      total: '30',
+      passed: '26',
+      failed: '4',
+      'failure-rate': whole.outputs['failure-rate'],
+      'results-dir': join(dir, 'merged'),
+      'artifact-id': '703',
+    });
+    expect(store.names()[3]).toBe('evals');
+    const summary = JSON.parse(await readFile(join(dir, 'merged', 'summary.json'), 'utf8')) as {
+      shard: unknown;
+      dataset: { cases: number };
+    };
+    expect(summary).toMatchObject({ shard: null, dataset: { cases: 30 } });
+    expect(merge.summaries[0]).toContain('| Passed | 26 |');
+    // The downloads went to RUNNER_TEMP and were removed after the merge.
+    expect((await readdir(dir)).filter((n) => n.startsWith('vellum-batch-shards'))).toEqual([]);
+
+    // The same shards, gated tighter by the merge job: only the merge fails the workflow.
+    const strict = fakeIo({ mode: 'merge', 'artifact-name': 'evals', out: join(dir, 'strict') }, store);
+    await runAction(strict, runEnv());
+    expect(strict.failed).toBe(
+      'vellum-batch gate failed: failure rate 13.33% (4 of 30) is above the allowed 0%',
+    );
+  });
+
+  it('fails naming the shard that has no artifact, in the log and the job summary, and uploads nothing', async () => {
+    const file = await dataset(cases);
+    const store = dirArtifacts(join(dir, 'store'));
+    await shardJob(store, file, '1/3');
+    await shardJob(store, file, '3/3');
+    const merge = fakeIo({ mode: 'merge', 'artifact-name': 'evals', out: join(dir, 'merged') }, store);
+    await runAction(merge, runEnv());
+    expect(merge.failed).toBe(
+      'vellum-batch could not merge the shards: 1 of 3 shards have no results artifact in this run: evals-shard-2-of-3 ' +
+        '(did the job fail before uploading, or was it skipped or cancelled?); nothing was merged',
+    );
+    expect(merge.summaries[0]).toContain('evals-shard-2-of-3');
+    expect(store.names()).toEqual(['evals-shard-1-of-3', 'evals-shard-3-of-3']);
+    expect(merge.outputs).toEqual({});
+  });
+
+  it('on a re-run merges the re-run shard, not its cancelled first attempt', async () => {
+    const file = await dataset(cases.slice(0, 12));
+    const store = dirArtifacts(join(dir, 'store'));
+    await shardJob(store, file, '1/2');
+    await shardJob(store, file, '2/2', { signal: AbortSignal.abort() });
+    await shardJob(store, file, '2/2', { attempt: 2 });
+    expect(store.names()).toEqual([
+      'evals-shard-1-of-2',
+      'evals-shard-2-of-2',
+      'evals-shard-2-of-2-attempt-2',
+    ]);
+
+    // The first attempt of shard 2 was cancelled: merging it would show CANCELLED cases.
+    expect(await readFile(join(dir, 'store', '701', 'results.jsonl'), 'utf8')).toContain('"CANCELLED"');
+
+    const merge = fakeIo(
+      { mode: 'merge', 'artifact-name': 'evals', out: join(dir, 'merged'), 'max-failure-rate': '50%' },
+      store,
+    );
+    await runAction(merge, runEnv(2));
+    expect(merge.failed).toBeNull();
+    expect(merge.log.join('\n')).toContain('evals-shard-2-of-2-attempt-2 (artifact 702)');
+    expect(merge.outputs).toMatchObject({ verdict: 'pass', total: '12', errored: '0' });
+    expect(await readFile(join(dir, 'merged', 'results.jsonl'), 'utf8')).not.toContain('"CANCELLED"');
+    expect(store.names().at(-1)).toBe('evals-attempt-2');
+  });
+
+  it('refuses to merge outside a job with an artifact service', async () => {
+    const io = fakeIo({ mode: 'merge', 'api-key': KEY, dataset: 'cases.jsonl' });
+    await runAction(io, env());
+    expect(io.failed).toBe(
+      'vellum-batch could not merge the shards: this job has no artifact service (ACTIONS_RUNTIME_TOKEN is not set), so the shard artifacts cannot be downloaded: run mode: merge as a step of a GitHub Actions job',
+    );
+    expect(io.log).toContain(
+      'info mode: merge does not use the inputs api-key, dataset (they are for mode: run)',
+    );
+    expect(io.secrets).toEqual([KEY]);
   });
 });

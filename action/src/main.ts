@@ -1,9 +1,12 @@
 /**
- * The action's entry: parse the inputs, run the batch with core's engine (exactly as the CLI does), upload the
- * out directory, write the job summary and the sticky PR comment, set the outputs and apply the gate.
+ * The action's entry: parse the inputs; run the batch with core's engine (exactly as the CLI does), or in
+ * `mode: merge` download every shard's artifact and merge them with core's `mergeResults`; then upload the out
+ * directory, write the job summary and the sticky PR comment, set the outputs and apply the gate.
  * `@actions/*` are touched only here; {@link runAction} takes them injected so that tests can drive it.
  */
-import { resolve } from 'node:path';
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import * as core from '@actions/core';
 import { DefaultArtifactClient } from '@actions/artifact';
 import { getOctokit } from '@actions/github';
@@ -11,12 +14,13 @@ import {
   createClient,
   DatasetError,
   inShard,
+  mergeResults,
   openDataset,
   runBatch,
   VellumBatchError,
   writeReports,
 } from '@vellum-batch/core';
-import type { RunEvent, RunResult, VellumClient } from '@vellum-batch/core';
+import type { RunEvent, Summary, VellumClient } from '@vellum-batch/core';
 import { artifactName, uploadResults } from './artifact.js';
 import type { ArtifactUploader } from './artifact.js';
 import { commentMarker, commentTarget, upsertComment } from './comment.js';
@@ -24,7 +28,9 @@ import type { CommentsApi } from './comment.js';
 import { defaultExternalIdPrefix, readRunContext } from './context.js';
 import type { RunContext } from './context.js';
 import { parseInputs } from './inputs.js';
-import type { InputName, RunInputs } from './inputs.js';
+import type { ActionInputs, InputName, MergeInputs, RunInputs } from './inputs.js';
+import { downloadShards } from './shards.js';
+import type { ArtifactDownloader } from './shards.js';
 import { conclusionOf, errorSummary, fitJobSummary, outputsOf } from './summary.js';
 import type { OutputName } from './summary.js';
 
@@ -39,8 +45,15 @@ export interface ActionIo {
   /** Appends Markdown to the job summary. */
   writeSummary(markdown: string): Promise<void>;
   /** The artifact client, or null when the job has no artifact service (not on a runner). */
-  artifactUploader(): ArtifactUploader | null;
+  artifactClient(): (ArtifactUploader & ArtifactDownloader) | null;
   commentsApi(token: string, repository: string): CommentsApi;
+}
+
+/** What a run or a merge leaves to report: the files in `outDir`, their summary and `report.md`. */
+interface Outcome {
+  readonly summary: Summary;
+  readonly outDir: string;
+  readonly markdown: string;
 }
 
 /** How often a progress line is logged while the run goes, in ms. */
@@ -84,22 +97,27 @@ export async function runAction(io: ActionIo, env: NodeJS.ProcessEnv, signal?: A
   const rawKey = io.getInput('api-key');
   if (rawKey !== '') io.setSecret(rawKey);
 
-  let inputs: RunInputs;
+  let inputs: ActionInputs | undefined;
   let context: RunContext;
-  let result: RunResult;
+  let result: Outcome;
   try {
     inputs = parseInputs((name) => io.getInput(name), env);
     context = readRunContext(env);
-    result = await runBatchOnce(io, inputs, context, signal);
+    result =
+      inputs.mode === 'merge'
+        ? await mergeShardsOnce(io, env, inputs)
+        : await runBatchOnce(io, inputs, context, signal);
   } catch (error) {
     const message = messageOf(error);
     await safely(io, () => io.writeSummary(errorSummary(message)));
     io.setFailed(
-      error instanceof DatasetError
-        ? `vellum-batch could not start: ${message}`
-        : error instanceof VellumBatchError
-          ? `vellum-batch could not start, nothing was submitted: ${message}`
-          : `vellum-batch failed: ${message}`,
+      inputs?.mode === 'merge'
+        ? `vellum-batch could not merge the shards: ${message}`
+        : error instanceof DatasetError
+          ? `vellum-batch could not start: ${message}`
+          : error instanceof VellumBatchError
+            ? `vellum-batch could not start, nothing was submitted: ${message}`
+            : `vellum-batch failed: ${message}`,
     );
     return;
   }
@@ -116,7 +134,7 @@ async function runBatchOnce(
   inputs: RunInputs,
   context: RunContext,
   signal: AbortSignal | undefined,
-): Promise<RunResult> {
+): Promise<Outcome> {
   const dataset = await openDataset(inputs.dataset, inputs.shard ? { filter: inShard(inputs.shard) } : {});
   const externalIdPrefix = inputs.externalIdPrefix ?? defaultExternalIdPrefix(context, inputs.shard);
   io.info(
@@ -153,21 +171,54 @@ async function runBatchOnce(
   }
 }
 
+/**
+ * `mode: merge`: downloads the newest artifact of every shard of this run into the runner's temp directory, merges
+ * them into `out` (core checks they are one dataset and workflow and cover it exactly once) and gates once.
+ */
+async function mergeShardsOnce(io: ActionIo, env: NodeJS.ProcessEnv, inputs: MergeInputs): Promise<Outcome> {
+  if (inputs.ignored.length > 0) {
+    io.info(`mode: merge does not use the inputs ${inputs.ignored.join(', ')} (they are for mode: run)`);
+  }
+  const client = env['ACTIONS_RUNTIME_TOKEN'] ? io.artifactClient() : null;
+  if (client === null) {
+    throw new Error(
+      'this job has no artifact service (ACTIONS_RUNTIME_TOKEN is not set), so the shard artifacts cannot be downloaded: run mode: merge as a step of a GitHub Actions job',
+    );
+  }
+  const dir = join(env['RUNNER_TEMP'] || tmpdir(), `vellum-batch-shards-${process.pid}`);
+  try {
+    const { dirs } = await downloadShards({
+      downloader: client,
+      base: inputs.artifactName,
+      dir,
+      log: (message) => io.info(message),
+    });
+    const merged = await mergeResults({ inputs: dirs, outDir: resolve(inputs.out), gate: inputs.gate });
+    io.info(
+      `merged ${dirs.length} shards: ${merged.summary.total} cases, ${merged.summary.passed} passed, into ${merged.outDir}`,
+    );
+    return merged;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 /** Upload, summary, comment, outputs, verdict: each step's failure is a warning, the verdict still stands. */
 async function present(
   io: ActionIo,
   env: NodeJS.ProcessEnv,
-  inputs: RunInputs,
+  inputs: ActionInputs,
   context: RunContext,
-  result: RunResult,
+  result: Outcome,
 ): Promise<void> {
   const { summary } = result;
-  const name = artifactName(inputs.artifactName, inputs.shard, context.runAttempt);
+  const shard = inputs.mode === 'run' ? inputs.shard : null;
+  const name = artifactName(inputs.artifactName, shard, context.runAttempt);
   let artifact: { id: string; url: string } = { id: '', url: '' };
   if (!inputs.uploadArtifact) {
     io.info('upload-artifact is false: the results stay in the out directory');
   } else {
-    const uploader = env['ACTIONS_RUNTIME_TOKEN'] ? io.artifactUploader() : null;
+    const uploader = env['ACTIONS_RUNTIME_TOKEN'] ? io.artifactClient() : null;
     if (uploader === null) {
       io.warning(
         'no artifact service in this job (ACTIONS_RUNTIME_TOKEN is not set): the results were not uploaded',
@@ -200,12 +251,12 @@ async function present(
   await safely(io, () => io.writeSummary(fitJobSummary(markdown)));
 
   let commentUrl = '';
-  const target = commentTarget(inputs.comment, context, inputs.githubToken !== '');
+  const target = commentTarget(inputs.comment, context, inputs.githubToken !== '', shard);
   if (target.kind === 'skip') {
     if (target.warn) io.warning(`no PR comment: ${target.reason}`);
     else io.info(`no PR comment: ${target.reason}`);
   } else {
-    const key = inputs.shard ? artifactName(inputs.artifactName, inputs.shard, 1) : inputs.artifactName;
+    const key = shard ? artifactName(inputs.artifactName, shard, 1) : inputs.artifactName;
     const outcome = await upsertComment(
       io.commentsApi(inputs.githubToken, context.repository),
       target.issueNumber,
@@ -277,7 +328,7 @@ function actionsIo(): ActionIo {
       if (!process.env['GITHUB_STEP_SUMMARY']) return;
       await core.summary.addRaw(markdown, true).write();
     },
-    artifactUploader: () => new DefaultArtifactClient(),
+    artifactClient: () => new DefaultArtifactClient(),
     commentsApi: (token, repository) => octokitComments(token, repository),
   };
 }

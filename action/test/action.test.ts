@@ -105,7 +105,7 @@ function expectNoKey(result: ActionResult): void {
     outputs: JSON.stringify(result.outputs),
     summary: result.summary,
     comments: github.requests.map((r) => r.body ?? '').join('\n'),
-    artifact: [...artifacts.artifacts.values()]
+    artifact: [...artifacts.artifacts]
       .flatMap((a) =>
         a.bytes.length > 0 ? [...readZip(a.bytes).values()].map((b) => b.toString('utf8')) : [],
       )
@@ -154,7 +154,7 @@ describe('the bundled action', () => {
     expect(executions).toHaveLength(3);
     expect(executions.every((e) => e.externalId?.startsWith('gh-4242-1-'))).toBe(true);
 
-    const artifact = artifacts.artifacts.get('vellum-batch-results');
+    const artifact = artifacts.artifact('vellum-batch-results');
     expect(artifact?.finalized).toBe(true);
     const files = readZip(artifact!.bytes);
     expect([...files.keys()].sort()).toEqual([
@@ -190,7 +190,7 @@ describe('the bundled action', () => {
       '::error::vellum-batch gate failed: failure rate 25% (1 of 4) is above the allowed 0%',
     );
     expect(first.outputs).toMatchObject({ verdict: 'fail', total: '4', passed: '3', failed: '1' });
-    expect(artifacts.artifacts.get('vellum-batch-results')?.finalized).toBe(true);
+    expect(artifacts.artifact('vellum-batch-results')?.finalized).toBe(true);
     expect(first.summary).toContain('broken');
     expect(first.summary).toContain('the model refused');
     expect(github.comments).toHaveLength(121);
@@ -206,7 +206,7 @@ describe('the bundled action', () => {
     expect(calls.filter((c) => c.startsWith('GET'))).toHaveLength(2);
     expect(calls.slice(2)).toEqual([`PATCH /repos/acme/widgets/issues/comments/${sticky.id}`]);
     expect(second.outputs['comment-url']).toBe(sticky.html_url);
-    expect(artifacts.artifacts.has('vellum-batch-results-attempt-2')).toBe(true);
+    expect(artifacts.artifact('vellum-batch-results-attempt-2')).toBeDefined();
     // The re-run used fresh external ids: nothing collided with the first attempt.
     expect([...vellum.executions()].filter((e) => e.externalId?.startsWith('gh-4242-2-'))).toHaveLength(4);
     expectNoKey(second);
@@ -241,7 +241,7 @@ describe('the bundled action', () => {
     expect(result.signal).toBeNull();
     expect(result.code).toBe(1);
     expect(result.stdout).toContain('::error::vellum-batch was interrupted');
-    const artifact = artifacts.artifacts.get('vellum-batch-results');
+    const artifact = artifacts.artifact('vellum-batch-results');
     expect(artifact?.finalized).toBe(true);
     const files = readZip(artifact!.bytes);
     const records = recordsOf(files);
@@ -263,7 +263,7 @@ describe('the bundled action', () => {
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(/::error::vellum-batch could not run the batch: .*403/);
     expect(result.stdout).not.toContain('gate failed');
-    expect(artifacts.artifacts.get('vellum-batch-results')?.finalized).toBe(true);
+    expect(artifacts.artifact('vellum-batch-results')?.finalized).toBe(true);
     expect(visibleLog(result.stdout)).not.toContain('vk-wrong-key');
   });
 
@@ -302,6 +302,6 @@ describe('the bundled action', () => {
     expect(result.stdout).toContain('input concurrency');
     expect(result.summary).toContain('could not start');
     expect(vellum.stats.requests.submit).toBe(0);
-    expect(artifacts.artifacts.size).toBe(0);
+    expect(artifacts.artifacts).toHaveLength(0);
   });
 });

@@ -1,8 +1,11 @@
 /**
  * A fake of the GitHub Actions results service as `@actions/artifact` v6 talks to it: the Twirp JSON calls
- * `CreateArtifact` and `FinalizeArtifact`, and the Azure Blob upload to the signed URL that `CreateArtifact`
- * returns (`PUT ?comp=block` per block, then `PUT ?comp=blocklist`, or one `PUT` of the whole blob).
- * It stores the uploaded bytes so that tests can open the zip.
+ * `CreateArtifact`, `FinalizeArtifact`, `ListArtifacts` and `GetSignedArtifactURL`, the Azure Blob upload to the
+ * signed URL that `CreateArtifact` returns (`PUT ?comp=block` per block, then `PUT ?comp=blocklist`, or one `PUT` of
+ * the whole blob), and the download (`GET`) of the signed URL that `GetSignedArtifactURL` returns.
+ * Artifacts belong to the workflow run named in the runtime token, as on GitHub: a name is unique within a run, and
+ * listing shows the finalized artifacts of the caller's run only. It stores the uploaded bytes so that tests can
+ * open the zip.
  */
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -29,8 +32,10 @@ export interface FakeArtifact {
 export interface FakeArtifactService {
   /** Origin for `ACTIONS_RESULTS_URL`. */
   readonly url: string;
-  /** Every artifact, by name. */
-  readonly artifacts: Map<string, FakeArtifact>;
+  /** Every artifact of every run, in creation order. */
+  readonly artifacts: FakeArtifact[];
+  /** The artifact named `name` in the run `runBackendId`. */
+  artifact(name: string, runBackendId?: string): FakeArtifact | undefined;
   /** Every request, as `METHOD path` (without the query's signature). */
   readonly requests: string[];
   close(): Promise<void>;
@@ -50,8 +55,12 @@ export function fakeRuntimeToken(runBackendId = 'run-backend-1', jobBackendId = 
 
 /** Starts the fake on 127.0.0.1 on a free port. */
 export async function startFakeArtifactService(): Promise<FakeArtifactService> {
-  const artifacts = new Map<string, FakeArtifact>();
-  const blocks = new Map<string, Map<string, Buffer>>();
+  const artifacts: FakeArtifact[] = [];
+  const find = (name: string, run: string): FakeArtifact | undefined =>
+    artifacts.find((a) => a.name === name && a.workflowRunBackendId === run);
+  const signedUrl = (artifact: FakeArtifact): string =>
+    `${origin}/devstoreaccount1/artifacts/${encodeURIComponent(artifact.workflowRunBackendId)}/${encodeURIComponent(artifact.name)}.zip?sig=fake-signature&se=2099-01-01`;
+  const blocks = new Map<FakeArtifact, Map<string, Buffer>>();
   const requests: string[] = [];
   let nextId = 1000;
   let origin = '';
@@ -73,50 +82,87 @@ export async function startFakeArtifactService(): Promise<FakeArtifactService> {
       if (!/^Bearer .+/.test(req.headers.authorization ?? '')) return send(res, 401, { msg: 'no token' });
       const request = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
       const name = String(request['name']);
-      if (artifacts.has(name)) {
+      const run = String(request['workflow_run_backend_id']);
+      if (find(name, run)) {
         return send(res, 409, {
           code: 'already_exists',
           msg: 'an artifact with this name already exists on the workflow run',
         });
       }
-      artifacts.set(name, {
+      const artifact: FakeArtifact = {
         id: ++nextId,
         name,
-        workflowRunBackendId: String(request['workflow_run_backend_id']),
+        workflowRunBackendId: run,
         workflowJobRunBackendId: String(request['workflow_job_run_backend_id']),
         expiresAt: typeof request['expires_at'] === 'string' ? request['expires_at'] : null,
         bytes: Buffer.alloc(0),
         finalized: false,
         finalizedSize: null,
-      });
-      return send(res, 200, {
-        ok: true,
-        signed_upload_url: `${origin}/devstoreaccount1/artifacts/${encodeURIComponent(name)}.zip?sig=fake-signature&se=2099-01-01`,
-      });
+      };
+      artifacts.push(artifact);
+      return send(res, 200, { ok: true, signed_upload_url: signedUrl(artifact) });
     }
     if (req.method === 'POST' && url.pathname === `${TWIRP}FinalizeArtifact`) {
       const request = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
-      const artifact = artifacts.get(String(request['name']));
+      const artifact = find(String(request['name']), String(request['workflow_run_backend_id']));
       if (!artifact) return send(res, 404, { code: 'not_found', msg: 'no such artifact' });
       artifact.finalized = true;
       artifact.finalizedSize = Number(request['size']);
       return send(res, 200, { ok: true, artifact_id: String(artifact.id) });
     }
-    const blob = /^\/devstoreaccount1\/artifacts\/(.+)\.zip$/.exec(url.pathname);
-    if (req.method === 'PUT' && blob) {
-      const name = decodeURIComponent(blob[1] ?? '');
-      const artifact = artifacts.get(name);
+    if (req.method === 'POST' && url.pathname === `${TWIRP}ListArtifacts`) {
+      if (!/^Bearer .+/.test(req.headers.authorization ?? '')) return send(res, 401, { msg: 'no token' });
+      // Wrapper types (StringValue, Int64Value) are their bare value in proto3 JSON; int64 is a string.
+      const request = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
+      const run = String(request['workflow_run_backend_id']);
+      const nameFilter = request['name_filter'] as string | undefined;
+      const idFilter = request['id_filter'] as string | number | undefined;
+      const listed = artifacts.filter(
+        (a) =>
+          a.finalized &&
+          a.workflowRunBackendId === run &&
+          (nameFilter === undefined || a.name === nameFilter) &&
+          (idFilter === undefined || String(a.id) === String(idFilter)),
+      );
+      return send(res, 200, {
+        artifacts: listed.map((a) => ({
+          workflow_run_backend_id: a.workflowRunBackendId,
+          workflow_job_run_backend_id: a.workflowJobRunBackendId,
+          database_id: String(a.id),
+          name: a.name,
+          size: String(a.bytes.length),
+          created_at: new Date().toISOString(),
+        })),
+      });
+    }
+    if (req.method === 'POST' && url.pathname === `${TWIRP}GetSignedArtifactURL`) {
+      const request = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
+      const artifact = find(String(request['name']), String(request['workflow_run_backend_id']));
+      if (!artifact?.finalized) return send(res, 404, { code: 'not_found', msg: 'no such artifact' });
+      return send(res, 200, { signed_url: signedUrl(artifact) });
+    }
+    const blob = /^\/devstoreaccount1\/artifacts\/([^/]+)\/([^/]+)\.zip$/.exec(url.pathname);
+    if (blob) {
+      const artifact = find(decodeURIComponent(blob[2] ?? ''), decodeURIComponent(blob[1] ?? ''));
       if (!artifact || url.searchParams.get('sig') !== 'fake-signature') return blobReply(res, 403);
+      if (req.method === 'GET') {
+        res.writeHead(200, { 'content-type': 'application/zip', 'content-length': artifact.bytes.length });
+        res.end(artifact.bytes);
+        return;
+      }
+    }
+    if (req.method === 'PUT' && blob) {
+      const artifact = find(decodeURIComponent(blob[2] ?? ''), decodeURIComponent(blob[1] ?? ''))!;
       const comp = url.searchParams.get('comp');
       if (comp === 'block') {
         const id = url.searchParams.get('blockid') ?? '';
-        const staged = blocks.get(name) ?? new Map<string, Buffer>();
+        const staged = blocks.get(artifact) ?? new Map<string, Buffer>();
         staged.set(id, body);
-        blocks.set(name, staged);
+        blocks.set(artifact, staged);
         return blobReply(res, 201);
       }
       if (comp === 'blocklist') {
-        const staged = blocks.get(name) ?? new Map<string, Buffer>();
+        const staged = blocks.get(artifact) ?? new Map<string, Buffer>();
         const ids = [...body.toString('utf8').matchAll(/<(?:Latest|Uncommitted|Committed)>([^<]*)<\//g)].map(
           (m) => m[1] ?? '',
         );
@@ -138,6 +184,7 @@ export async function startFakeArtifactService(): Promise<FakeArtifactService> {
   return {
     url: origin,
     artifacts,
+    artifact: (name, runBackendId = 'run-backend-1') => find(name, runBackendId),
     requests,
     close: () =>
       new Promise<void>((resolve) => {
