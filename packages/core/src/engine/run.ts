@@ -23,7 +23,7 @@ import { writeReports } from '../report/write.js';
 import type { Case, CaseError, CaseRecord, CaseStatus, GateOptions, Summary, WorkflowRef } from '../types.js';
 import { JournalWriter, readRecordAt } from './journal.js';
 import { PollPlanner } from './planner.js';
-import { findExecutionByExternalId } from './reconcile.js';
+import { ExternalIdFinder } from './reconcile.js';
 import { EmptyJournalError, readJournal } from './replay.js';
 import type { ReplayState } from './replay.js';
 
@@ -350,6 +350,8 @@ interface Flight {
 class BatchRun {
   readonly #options: RunBatchOptions;
   readonly #client: VellumClient;
+  /** Shared lookups of the executions of refused submits (created at the first refusal). */
+  #finder: ExternalIdFinder | null = null;
   readonly #clock: Clock;
   readonly #workflow: WorkflowRef;
   readonly #runId: string;
@@ -608,11 +610,12 @@ class BatchRun {
   }
 
   async #reconcile(flight: Flight): Promise<string | null> {
-    const deployment = this.#workflow.deployment_id ?? this.#workflow.deployment_name!;
+    this.#finder ??= new ExternalIdFinder(
+      this.#client,
+      this.#workflow.deployment_id ?? this.#workflow.deployment_name!,
+    );
     try {
-      return await findExecutionByExternalId(this.#client, deployment, flight.externalId, {
-        signal: this.#stop.signal,
-      });
+      return await this.#finder.find(flight.externalId, { signal: this.#stop.signal });
     } catch {
       return null;
     }
