@@ -48,8 +48,27 @@ export const DEFAULT_ARTIFACT_NAME = 'vellum-batch-results';
 /** Default of the `concurrency` input. */
 export const DEFAULT_CONCURRENCY = 32;
 
+/** The inputs both modes read: the gate, where the files go, the artifact and the PR comment. */
+export interface ReportInputs {
+  readonly gate: GateOptions;
+  /** @default 'vellum-batch-results' */
+  readonly out: string;
+  /** The artifact's name; in `mode: merge`, also the base name of the shard artifacts. @default 'vellum-batch-results' */
+  readonly artifactName: string;
+  /** @default true */
+  readonly uploadArtifact: boolean;
+  /** @default the repository's setting */
+  readonly retentionDays: number | undefined;
+  /** @default 'auto' */
+  readonly comment: CommentMode;
+  /** Empty when none was given: then no comment is written. */
+  readonly githubToken: string;
+  /** @default true */
+  readonly failOnGate: boolean;
+}
+
 /** The inputs of `mode: run`, parsed. */
-export interface RunInputs {
+export interface RunInputs extends ReportInputs {
   readonly mode: 'run';
   /** The Vellum API key (masked as soon as it is read). */
   readonly apiKey: string;
@@ -62,51 +81,21 @@ export interface RunInputs {
   readonly dataset: string;
   /** @default 32 */
   readonly concurrency: number;
-  readonly gate: GateOptions;
   readonly timeoutMs: number | undefined;
   readonly executionTimeoutMs: number | undefined;
   /** Only `poll` runs in the action (a runner cannot receive webhooks). @default 'poll' */
   readonly track: 'poll';
   /** This job's shard (1-based), or null for the whole dataset. @default null */
   readonly shard: { readonly index: number; readonly count: number } | null;
-  /** @default 'vellum-batch-results' */
-  readonly out: string;
-  /** @default 'vellum-batch-results' */
-  readonly artifactName: string;
-  /** @default true */
-  readonly uploadArtifact: boolean;
-  /** @default the repository's setting */
-  readonly retentionDays: number | undefined;
-  /** @default 'auto' */
-  readonly comment: CommentMode;
-  /** Empty when none was given: then no comment is written. */
-  readonly githubToken: string;
   /** @default $VELLUM_BASE_URL, else 'https://predict.vellum.ai' */
   readonly baseUrl: string | undefined;
   /** @default `gh-{run id}-{run attempt}-` (+ `s{i}-` for a shard) */
   readonly externalIdPrefix: string | undefined;
-  /** @default true */
-  readonly failOnGate: boolean;
 }
 
-/** The inputs of `mode: merge`, parsed: what the merge, the reports and the gate need. */
-export interface MergeInputs {
+/** The inputs of `mode: merge`, parsed: what the merge needs besides the {@link ReportInputs}. */
+export interface MergeInputs extends ReportInputs {
   readonly mode: 'merge';
-  readonly gate: GateOptions;
-  /** Where the merged files are written. @default 'vellum-batch-results' */
-  readonly out: string;
-  /** The base name of the shard artifacts to merge, and of the merged artifact. @default 'vellum-batch-results' */
-  readonly artifactName: string;
-  /** @default true */
-  readonly uploadArtifact: boolean;
-  /** @default the repository's setting */
-  readonly retentionDays: number | undefined;
-  /** @default 'auto' */
-  readonly comment: CommentMode;
-  /** Empty when none was given: then no comment is written. */
-  readonly githubToken: string;
-  /** @default true */
-  readonly failOnGate: boolean;
   /** Inputs of `mode: run` that were given and are not used by the merge (logged, not an error). */
   readonly ignored: readonly InputName[];
 }
@@ -276,25 +265,23 @@ export function parseInputs(read: InputReader, env: NodeJS.ProcessEnv = process.
     throw new ConfigError(problems(result.error.issues.map((i) => i.message)));
   }
   const v = result.data;
-  const gate: GateOptions = {
-    maxFailureRate: v['max-failure-rate'],
-    maxFailures: v['max-failures'],
-    maxErrorRate: v['max-error-rate'],
-    minCases: v['min-cases'],
+  const report: ReportInputs = {
+    gate: {
+      maxFailureRate: v['max-failure-rate'],
+      maxFailures: v['max-failures'],
+      maxErrorRate: v['max-error-rate'],
+      minCases: v['min-cases'],
+    },
+    out: v.out,
+    artifactName: v['artifact-name'],
+    uploadArtifact: v['upload-artifact'],
+    retentionDays: v['retention-days'],
+    comment: v.comment,
+    githubToken: v['github-token'],
+    failOnGate: v['fail-on-gate'],
   };
   if (v.mode === 'merge') {
-    return {
-      mode: 'merge',
-      gate,
-      out: v.out,
-      artifactName: v['artifact-name'],
-      uploadArtifact: v['upload-artifact'],
-      retentionDays: v['retention-days'],
-      comment: v.comment,
-      githubToken: v['github-token'],
-      failOnGate: v['fail-on-gate'],
-      ignored: RUN_ONLY_INPUTS.filter((name) => v[name] !== undefined),
-    };
+    return { mode: 'merge', ...report, ignored: RUN_ONLY_INPUTS.filter((name) => v[name] !== undefined) };
   }
   const issues: string[] = [];
   if (v['api-key'] === undefined) {
@@ -314,6 +301,7 @@ export function parseInputs(read: InputReader, env: NodeJS.ProcessEnv = process.
   const baseUrlFromEnv = env['VELLUM_BASE_URL']?.trim();
   return {
     mode: 'run',
+    ...report,
     apiKey: v['api-key'] ?? '',
     workflow: {
       ...(v.workflow === undefined ? {} : { deploymentName: v.workflow }),
@@ -322,21 +310,13 @@ export function parseInputs(read: InputReader, env: NodeJS.ProcessEnv = process.
     },
     dataset: v.dataset ?? '',
     concurrency: v.concurrency,
-    gate,
     timeoutMs: v.timeout,
     executionTimeoutMs: v['execution-timeout'],
     track: 'poll',
     shard: v.shard ?? null,
-    out: v.out,
-    artifactName: v['artifact-name'],
-    uploadArtifact: v['upload-artifact'],
-    retentionDays: v['retention-days'],
-    comment: v.comment,
-    githubToken: v['github-token'],
     baseUrl:
       v['base-url'] ?? (baseUrlFromEnv === undefined || baseUrlFromEnv === '' ? undefined : baseUrlFromEnv),
     externalIdPrefix: v['external-id-prefix'],
-    failOnGate: v['fail-on-gate'],
   };
 }
 

@@ -286,6 +286,9 @@ describe('runAction in mode: merge', () => {
       'vellum-batch could not merge the shards: 1 of 3 shards have no results artifact in this run: evals-shard-2-of-3 ' +
         '(did the job fail before uploading, or was it skipped or cancelled?); nothing was merged',
     );
+    expect(merge.summaries[0]).toMatch(
+      /^## ❌ vellum-batch: could not merge the shards\n\nNothing was merged/,
+    );
     expect(merge.summaries[0]).toContain('evals-shard-2-of-3');
     expect(store.names()).toEqual(['evals-shard-1-of-3', 'evals-shard-3-of-3']);
     expect(merge.outputs).toEqual({});

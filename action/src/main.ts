@@ -109,7 +109,7 @@ export async function runAction(io: ActionIo, env: NodeJS.ProcessEnv, signal?: A
         : await runBatchOnce(io, inputs, context, signal);
   } catch (error) {
     const message = messageOf(error);
-    await safely(io, () => io.writeSummary(errorSummary(message)));
+    await safely(io, () => io.writeSummary(errorSummary(message, inputs?.mode)));
     io.setFailed(
       inputs?.mode === 'merge'
         ? `vellum-batch could not merge the shards: ${message}`

@@ -83,14 +83,24 @@ export function conclusionOf(summary: Summary): Conclusion {
   return { kind: 'gate', message: `vellum-batch gate failed: ${reasons}${deadline}` };
 }
 
-/** The job summary when nothing could run (bad inputs, bad dataset). */
-export function errorSummary(message: string): string {
+/**
+ * The job summary when nothing could run (bad inputs, bad dataset) or, with `mode: 'merge'`, when the shards could
+ * not be merged.
+ */
+export function errorSummary(message: string, mode: 'run' | 'merge' = 'run'): string {
   const quoted = message
     .slice(0, 20_000)
     .split('\n')
     .map((line) => `    ${line}`)
     .join('\n');
-  return `## ❌ vellum-batch: could not start\n\nNothing was submitted.\n\n${quoted}\n`;
+  const [title, consequence] =
+    mode === 'merge'
+      ? [
+          'could not merge the shards',
+          'Nothing was merged, uploaded or gated; the shard artifacts are unchanged.',
+        ]
+      : ['could not start', 'Nothing was submitted.'];
+  return `## ❌ vellum-batch: ${title}\n\n${consequence}\n\n${quoted}\n`;
 }
 
 /** Cuts a job summary to {@link JOB_SUMMARY_LIMIT}. */
