@@ -98,7 +98,7 @@ export async function runAction(io: ActionIo, env: NodeJS.ProcessEnv, signal?: A
   if (rawKey !== '') io.setSecret(rawKey);
 
   let inputs: ActionInputs | undefined;
-  let context: RunContext;
+  let context: RunContext | undefined;
   let result: Outcome;
   try {
     inputs = parseInputs((name) => io.getInput(name), env);
@@ -109,7 +109,10 @@ export async function runAction(io: ActionIo, env: NodeJS.ProcessEnv, signal?: A
         : await runBatchOnce(io, inputs, context, signal);
   } catch (error) {
     const message = messageOf(error);
-    await safely(io, () => io.writeSummary(errorSummary(message, inputs?.mode)));
+    const markdown = errorSummary(message, inputs?.mode);
+    await safely(io, () => io.writeSummary(markdown));
+    // The sticky comment would otherwise still show the previous push's report as if it were this one's.
+    if (inputs !== undefined && context !== undefined) await writeComment(io, inputs, context, markdown);
     io.setFailed(
       inputs?.mode === 'merge'
         ? `vellum-batch could not merge the shards: ${message}`
@@ -250,26 +253,7 @@ async function present(
   }
   await safely(io, () => io.writeSummary(fitJobSummary(markdown)));
 
-  let commentUrl = '';
-  const target = commentTarget(inputs.comment, context, inputs.githubToken !== '', shard);
-  if (target.kind === 'skip') {
-    if (target.warn) io.warning(`no PR comment: ${target.reason}`);
-    else io.info(`no PR comment: ${target.reason}`);
-  } else {
-    const key = shard ? artifactName(inputs.artifactName, shard, 1) : inputs.artifactName;
-    const outcome = await upsertComment(
-      io.commentsApi(inputs.githubToken, context.repository),
-      target.issueNumber,
-      commentMarker(context.workflow, context.job, key),
-      markdown,
-    );
-    if (outcome.kind === 'failed') {
-      io.warning(outcome.message);
-    } else {
-      commentUrl = outcome.url;
-      io.info(`${outcome.kind} the PR comment: ${outcome.url}`);
-    }
-  }
+  const commentUrl = await writeComment(io, inputs, context, markdown);
 
   const outputs = outputsOf(summary, {
     resultsDir: result.outDir,
@@ -284,6 +268,38 @@ async function present(
   else if (conclusion.kind === 'gate' && !inputs.failOnGate)
     io.warning(`${conclusion.message} (fail-on-gate is false)`);
   else io.setFailed(conclusion.message);
+}
+
+/**
+ * Writes or updates the sticky PR comment when {@link commentTarget} says so; a failure is a warning.
+ * @returns the comment's URL, or `''` when none was written.
+ */
+async function writeComment(
+  io: ActionIo,
+  inputs: ActionInputs,
+  context: RunContext,
+  markdown: string,
+): Promise<string> {
+  const shard = inputs.mode === 'run' ? inputs.shard : null;
+  const target = commentTarget(inputs.comment, context, inputs.githubToken !== '', shard);
+  if (target.kind === 'skip') {
+    if (target.warn) io.warning(`no PR comment: ${target.reason}`);
+    else io.info(`no PR comment: ${target.reason}`);
+    return '';
+  }
+  const key = shard ? artifactName(inputs.artifactName, shard, 1) : inputs.artifactName;
+  const outcome = await upsertComment(
+    io.commentsApi(inputs.githubToken, context.repository),
+    target.issueNumber,
+    commentMarker(context.workflow, context.job, key),
+    markdown,
+  );
+  if (outcome.kind === 'failed') {
+    io.warning(outcome.message);
+    return '';
+  }
+  io.info(`${outcome.kind} the PR comment: ${outcome.url}`);
+  return outcome.url;
 }
 
 /** Logs the start, a progress line every few seconds, the server's limit and why a run stops. */

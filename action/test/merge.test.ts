@@ -141,7 +141,7 @@ describe('the bundled action in mode: merge', () => {
     expect(`${merge.stdout}${merge.stderr}${merge.summary}`).not.toContain(KEY);
   });
 
-  it('fails naming the missing shard when only another run has it, and uploads and comments nothing', async () => {
+  it('fails naming the missing shard when only another run has it, uploads nothing and says so in the PR comment', async () => {
     expect((await shardJob('1/3')).code).toBe(0);
     expect((await shardJob('3/3')).code).toBe(0);
     const otherRun = await shardJob('2/3', {
@@ -160,7 +160,10 @@ describe('the bundled action in mode: merge', () => {
     expect(decodeCommands(merge.stdout)).toContain(`::error::${message}`);
     expect(merge.summary).toContain('vellum-batch-results-shard-2-of-3');
     expect(artifacts.artifact('vellum-batch-results')).toBeUndefined();
-    expect(github.requests).toHaveLength(0);
     expect(merge.outputs).toEqual({});
+    // The sticky comment says so, instead of showing an earlier push's report as this one's.
+    expect(github.requests.map((r) => r.method)).toEqual(['GET', 'POST']);
+    expect(github.requests[1]?.body).toContain('vellum-batch: could not merge the shards');
+    expect(github.requests[1]?.body).toContain('vellum-batch-results-shard-2-of-3');
   });
 });
