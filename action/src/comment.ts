@@ -51,8 +51,9 @@ const PR_EVENTS = new Set(['pull_request', 'pull_request_target']);
 
 /**
  * Decides whether to comment. `never`: no. `auto`: on `pull_request` and `pull_request_target` events only, and
- * not in a shard job (the merge job comments on the whole set). `always`: whenever the event names a pull request, with a warning when it does not. A `pull_request` from a
- * fork runs with a read-only token: skipped with a warning instead of failing on a 403.
+ * not in a shard job (the merge job comments on the whole set). `always`: whenever the event names a pull request,
+ * with a warning when it does not. A `pull_request` from a fork runs with a read-only token: skipped with a warning
+ * instead of failing on a 403.
  */
 export function commentTarget(
   mode: CommentMode,

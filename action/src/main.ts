@@ -190,7 +190,7 @@ async function mergeShardsOnce(io: ActionIo, env: NodeJS.ProcessEnv, inputs: Mer
   }
   const dir = join(env['RUNNER_TEMP'] || tmpdir(), `vellum-batch-shards-${process.pid}`);
   try {
-    const { dirs } = await downloadShards({
+    const dirs = await downloadShards({
       downloader: client,
       base: inputs.artifactName,
       dir,

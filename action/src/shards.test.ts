@@ -112,7 +112,7 @@ describe('downloadShards', () => {
     await mkdir(join(dir, 'x-shard-2-of-2'));
     await writeFile(join(dir, 'x-shard-2-of-2', 'stale.txt'), 'from an earlier merge');
     const log: string[] = [];
-    const { dirs } = await downloadShards({ downloader, base: 'x', dir, log: (m) => log.push(m) });
+    const dirs = await downloadShards({ downloader, base: 'x', dir, log: (m) => log.push(m) });
     expect(dirs).toEqual([join(dir, 'x-shard-1-of-2-attempt-2'), join(dir, 'x-shard-2-of-2')]);
     expect(await readFile(join(dirs[0]!, 'id.txt'), 'utf8')).toBe('102');
     await expect(readFile(join(dirs[1]!, 'stale.txt'), 'utf8')).rejects.toThrow('ENOENT');

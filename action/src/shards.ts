@@ -95,19 +95,14 @@ export interface DownloadShardsOptions {
   readonly log: (message: string) => void;
 }
 
-/** The shards found and where each was downloaded. */
-export interface DownloadedShards {
-  readonly artifacts: readonly ShardArtifact[];
-  readonly dirs: readonly string[];
-}
-
 /**
  * Lists the run's artifacts, picks the shards with {@link pickShardArtifacts} and downloads them one after the
  * other (each is a zip of a few files; `@actions/artifact` streams and unzips it).
  *
+ * @returns The shards' directories, in shard order.
  * @throws ConfigError from {@link pickShardArtifacts}; Error when listing or a download fails, naming the artifact.
  */
-export async function downloadShards(options: DownloadShardsOptions): Promise<DownloadedShards> {
+export async function downloadShards(options: DownloadShardsOptions): Promise<string[]> {
   const { artifacts } = await options.downloader.listArtifacts({ latest: true });
   const picked = pickShardArtifacts(options.base, artifacts);
   options.log(
@@ -127,5 +122,5 @@ export async function downloadShards(options: DownloadShardsOptions): Promise<Do
     }
     dirs.push(path);
   }
-  return { artifacts: picked, dirs };
+  return dirs;
 }

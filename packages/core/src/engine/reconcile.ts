@@ -10,7 +10,7 @@ const PAGE_SIZE = 100;
 
 /**
  * Returns the id of the execution of `deployment` (id or name) whose external id is `externalId`, or null when none of
- * the newest `maxEvents` events carries it.
+ * the newest `maxEvents` events carries it. One lookup; a run with many uses one {@link ExternalIdFinder}.
  */
 export async function findExecutionByExternalId(
   client: VellumClient,
@@ -18,15 +18,12 @@ export async function findExecutionByExternalId(
   externalId: string,
   options: RequestOptions & { readonly maxEvents?: number } = {},
 ): Promise<string | null> {
-  const maxEvents = options.maxEvents ?? 5_000;
-  const request = options.signal !== undefined ? { signal: options.signal } : {};
-  for (let offset = 0; offset < maxEvents; offset += PAGE_SIZE) {
-    const page = await client.listExecutionEvents(deployment, { limit: PAGE_SIZE, offset }, request);
-    const match = page.results.find((event) => event.external_id === externalId);
-    if (match !== undefined) return match.span_id;
-    if (page.results.length < PAGE_SIZE || offset + PAGE_SIZE >= page.count) return null;
-  }
-  return null;
+  const finder = new ExternalIdFinder(
+    client,
+    deployment,
+    options.maxEvents === undefined ? {} : { maxEvents: options.maxEvents },
+  );
+  return finder.find(externalId, options.signal === undefined ? {} : { signal: options.signal });
 }
 
 /**
