@@ -99,6 +99,30 @@ export interface ExecutionEvent {
   /** The execution id. */
   readonly span_id: string;
   readonly external_id: string | null;
+  readonly metadata: Readonly<Record<string, unknown>> | null;
+  readonly deployment_id: string | null;
+  readonly release_tag: string | null;
+}
+
+/** A workflow deployment as Vellum describes it. */
+export interface WorkflowDeployment {
+  readonly id: string;
+  readonly name: string;
+  readonly label: string;
+}
+
+/** A submit failed in a way that may have started the execution (TEMPORARY until the client rework lands). */
+export class SubmitOutcomeUnknownError extends VellumBatchError {
+  readonly externalId: string;
+  constructor(message: string, externalId: string, options?: ErrorOptions) {
+    super('SUBMIT_OUTCOME_UNKNOWN', message, options);
+    this.externalId = externalId;
+  }
+}
+
+/** Whether a submit error may have left an execution started. */
+export function submitMayHaveStarted(error: unknown): boolean {
+  return error instanceof SubmitOutcomeUnknownError || error instanceof ExternalIdConflictError;
 }
 
 /** One page of a deployment's executions, newest first. */
@@ -142,10 +166,12 @@ export interface VellumClient {
   getExecutionStatus(executionId: string, options?: RequestOptions): Promise<ExecutionStatusResponse>;
   /** Lists a deployment's executions, newest first (`GET /v1/workflow-deployments/{id}/execution-events`). */
   listExecutionEvents(
-    deploymentIdOrName: string,
-    page: { limit?: number; offset?: number },
+    deploymentId: string,
+    page: { limit?: number; offset?: number; ordering?: string; externalId?: string },
     options?: RequestOptions,
   ): Promise<ExecutionEventsPage>;
+  /** Reads a deployment (`GET /v1/workflow-deployments/{id or name}`). */
+  getWorkflowDeployment(idOrName: string, options?: RequestOptions): Promise<WorkflowDeployment>;
   /** A snapshot of the request counters. */
   readonly stats: ClientStats;
   /** Closes the client's own pool (not a `dispatcher` it was given). Later calls reject. */
@@ -194,15 +220,29 @@ const statusSchema = z.object({
 const eventsSchema = z.object({
   count: z.number(),
   results: z.array(
-    z.object({
-      span_id: z.string(),
-      external_id: z
-        .string()
-        .nullish()
-        .transform((v) => v ?? null),
-    }),
+    z
+      .object({
+        span_id: z.string(),
+        parent_context: z
+          .looseObject({
+            external_id: z.string().nullish(),
+            metadata: z.record(z.string(), z.unknown()).nullish(),
+            deployment_id: z.string().nullish(),
+            release_tag_name: z.string().nullish(),
+          })
+          .nullish(),
+      })
+      .transform((r) => ({
+        span_id: r.span_id,
+        external_id: r.parent_context?.external_id ?? null,
+        metadata: r.parent_context?.metadata ?? null,
+        deployment_id: r.parent_context?.deployment_id ?? null,
+        release_tag: r.parent_context?.release_tag_name ?? null,
+      })),
   ),
 });
+
+const deploymentSchema = z.looseObject({ id: z.string(), name: z.string(), label: z.string() });
 
 /** Network error codes that mean the request never left this machine: safe to retry even without an external id. */
 const NOT_SENT_CODES = new Set([
@@ -480,10 +520,21 @@ export function createClient(options: ClientOptions): VellumClient {
       });
     },
 
+    getWorkflowDeployment(idOrName, opts) {
+      return run({
+        operation: 'events',
+        method: 'GET',
+        path: `/v1/workflow-deployments/${encodeURIComponent(idOrName)}`,
+        schema: deploymentSchema,
+        signal: opts?.signal,
+      }).then((d) => ({ id: d.id, name: d.name, label: d.label }));
+    },
+
     listExecutionEvents(deploymentIdOrName, page, opts) {
       const params = new URLSearchParams();
       if (page.limit !== undefined) params.set('limit', String(page.limit));
       if (page.offset !== undefined) params.set('offset', String(page.offset));
+      if (page.ordering !== undefined) params.set('ordering', page.ordering);
       const query = params.size > 0 ? `?${params.toString()}` : '';
       return run({
         operation: 'events',

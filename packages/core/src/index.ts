@@ -43,16 +43,27 @@ export { mergeResults } from './merge.js';
 export type { MergeOptions, MergeResult } from './merge.js';
 export type { ShardRef } from './shard.js';
 export { runBatch } from './engine/run.js';
+export { startBatch } from './engine/stream.js';
+export type { BatchHandle } from './engine/stream.js';
+export { planBatch } from './engine/plan.js';
+export type { BatchPlan } from './engine/plan.js';
+export { DEFAULTS } from './engine/options.js';
 export type {
   BatchSource,
   RunBatchOptions,
   RunEvent,
+  RunMode,
   RunProgress,
   RunResult,
   StopReason,
   TrackMode,
   WorkflowTarget,
-} from './engine/run.js';
+} from './engine/options.js';
+export { UnfinishedRunError } from './engine/start.js';
+export { OutDirBusyError, OutDirError } from './engine/out-dir.js';
+export { RECORD_ERROR_CODES } from './engine/records.js';
+export type { RecordErrorCode } from './engine/records.js';
+export { RUN_ID_METADATA_KEY } from './engine/context.js';
 export { findExecutionByExternalId } from './engine/reconcile.js';
 export type { Completion, CompletionFeed } from './engine/completions.js';
 export { parseWebhookEvent, signWebhook, verifyWebhook, WEBHOOK_TOLERANCE_SECONDS } from './webhook.js';

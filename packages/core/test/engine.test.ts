@@ -10,8 +10,9 @@ import { startFakeVellum } from '@vellum-batch/testkit';
 import type { FakeVellum, FakeVellumOptions } from '@vellum-batch/testkit';
 import { createClient } from '../src/client.js';
 import { runBatch } from '../src/engine/run.js';
-import type { RunBatchOptions, RunEvent } from '../src/engine/run.js';
+import type { RunBatchOptions, RunEvent } from '../src/engine/options.js';
 import type { Case, CaseRecord, Summary } from '../src/types.js';
+import { AuthenticationError, NotFoundError } from '../src/errors.js';
 
 let dir: string;
 let server: FakeVellum | null = null;
@@ -171,34 +172,33 @@ describe('runBatch against the testkit server', () => {
     expect(fake.stats.executionsCreated).toBe(50);
   });
 
-  it('stops at once on a bad key: the first submit fails, the rest are cancelled, nothing ran', async () => {
+  it('refuses a bad key before anything is submitted or written, with the deployment read', async () => {
     const fake = await start();
     const cases = Array.from({ length: 30 }, (_, i) => makeCase(i, { q: `q${i}` }));
-    const { summary, records } = await run(fake, cases, { concurrency: 1 }, 'wrong-key');
-    expect(summary.stopped?.reason).toBe('fatal');
-    expect(summary.stopped?.message).toMatch(/refused the API key/);
-    expect(records).toHaveLength(30);
-    expect(records[0]!.status).toBe('SUBMIT_FAILED');
-    expect(records.slice(1).every((r) => r.status === 'CANCELLED')).toBe(true);
+    const error = await run(fake, cases, { concurrency: 1 }, 'wrong-key').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AuthenticationError);
+    expect((error as Error).message).toMatch(/403/);
+    expect((error as Error).message).not.toContain('wrong-key');
+    expect(fake.stats.requests.submit).toBe(0);
     expect(fake.stats.executionsCreated).toBe(0);
-    expect(summary.api_calls.submit).toBe(1);
+    await expect(readFile(join(dir, 'journal.jsonl'), 'utf8')).rejects.toThrow(/ENOENT/);
   });
 
-  it('stops on an unknown deployment with a message naming the problem', async () => {
+  it('refuses an unknown deployment before anything is submitted, naming it', async () => {
     const fake = await start();
     const client = createClient({ apiKey: 'k-secret-123', baseUrl: fake.url });
     const cases = Array.from({ length: 5 }, (_, i) => makeCase(i, { q: `q${i}` }));
-    const result = await runBatch({
+    const error = await runBatch({
       client,
       dataset: source(cases),
       workflow: { deploymentName: 'no-such-workflow' },
       outDir: dir,
       concurrency: 1,
-    });
+    }).catch((e: unknown) => e);
     await client.close();
-    expect(result.summary.stopped?.reason).toBe('fatal');
-    expect(result.summary.stopped?.message).toMatch(/does not know this workflow deployment/);
-    expect(result.summary.total).toBe(5);
+    expect(error).toBeInstanceOf(NotFoundError);
+    expect((error as Error).message).toMatch(/no-such-workflow/);
+    expect(fake.stats.requests.submit).toBe(0);
   });
 
   it('ends unfinished cases TIMED_OUT at the run deadline and still writes every record', async () => {
@@ -212,7 +212,7 @@ describe('runBatch against the testkit server', () => {
     expect(records.slice(0, 5).every((r) => r.status === 'TIMED_OUT')).toBe(true);
     expect(records.slice(5).every((r) => r.status === 'TIMED_OUT' && r.execution_id === null)).toBe(true);
     expect(records[0]!.error?.message).toMatch(
-      /^run stopped \(deadline\) before the execution finished: the run deadline/,
+      /^run stopped \(deadline\) before execution \S+ finished: the run deadline/,
     );
   });
 
@@ -298,7 +298,7 @@ describe('runBatch against the testkit server', () => {
     expect(first.summary.passed).toBe(7);
     // Now the three flaky cases pass.
     const fixed = cases.map((c, i) => (i < 3 ? makeCase(i, { q: `q${i}` }, { q: `q${i}` }) : c));
-    const second = await run(fake, fixed, { retryFailed: true });
+    const second = await run(fake, fixed, { mode: 'retry-failed' });
     expect(second.summary.passed).toBe(10);
     expect(fake.stats.executionsCreated).toBe(13);
     const retried = second.records.slice(0, 3);
@@ -316,13 +316,13 @@ describe('runBatch against the testkit server', () => {
   });
 
   it('refuses to resume a journal of another dataset or workflow, naming the difference', async () => {
-    const fake = await start();
+    const fake = await start({ deployments: ['wf', 'other'] });
     const cases = Array.from({ length: 4 }, (_, i) => makeCase(i, { q: `q${i}` }));
     await run(fake, cases);
-    await expect(run(fake, cases.slice(0, 3), { resume: true })).rejects.toThrow(
+    await expect(run(fake, cases.slice(0, 3), { mode: 'resume' })).rejects.toThrow(
       /resume: .* holds another run: the journal's run had 4 cases, this dataset has 3/,
     );
-    await expect(run(fake, cases, { resume: true, workflow: { deploymentName: 'other' } })).rejects.toThrow(
+    await expect(run(fake, cases, { mode: 'resume', workflow: { deploymentName: 'other' } })).rejects.toThrow(
       /the journal's run targets wf/,
     );
     expect(fake.stats.executionsCreated).toBe(4);

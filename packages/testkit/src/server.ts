@@ -369,6 +369,7 @@ export async function startFakeVellum(options: FakeVellumOptions = {}): Promise<
       const created = new Date(e.createdAt).toISOString();
       results.push({
         span_id: e.id,
+        parent_context: { external_id: e.externalId, metadata: e.metadata, deployment_id: e.deploymentId },
         external_id: e.externalId,
         name: 'workflow.execution.initiated',
         timestamp: created,
@@ -423,6 +424,20 @@ export async function startFakeVellum(options: FakeVellumOptions = {}): Promise<
       }
       const ref = decodeSegment(path.slice(EVENTS_PREFIX.length, -EVENTS_SUFFIX.length));
       handleEvents(req, res, ref, q === -1 ? '' : url.slice(q + 1));
+      return;
+    }
+    if (path.startsWith(EVENTS_PREFIX) && method === 'GET') {
+      // TEMPORARY deployment read (replaced by the testkit rework).
+      stats.requests.other++;
+      sync();
+      if (!authorised(req, res)) return;
+      const ref = decodeSegment(path.slice(EVENTS_PREFIX.length));
+      const d = ref === undefined ? undefined : (deployments.byId.get(ref) ?? deployments.byName.get(ref));
+      if (d === undefined) {
+        detail(res, 404, 'Not found.');
+        return;
+      }
+      send(res, 200, { id: d.id, name: d.name, label: d.name });
       return;
     }
     stats.requests.other++;

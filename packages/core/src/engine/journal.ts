@@ -15,7 +15,8 @@ export interface JournalHeader {
   readonly v: 1;
   readonly run_id: string;
   readonly external_id_prefix: string;
-  readonly dataset: { readonly path: string; readonly cases: number };
+  /** The dataset file, its case count (of this shard) and, when known, the SHA-256 of its bytes. */
+  readonly dataset: { readonly path: string; readonly cases: number; readonly sha256?: string | undefined };
   readonly workflow: WorkflowRef;
   readonly shard: { readonly index: number; readonly count: number } | null;
   readonly started_at: string;
@@ -38,11 +39,12 @@ export interface SubmittedEntry {
   readonly at: string;
 }
 
-/** The final record of one case. */
+/** The record of one case: final, or (`p: 1`) provisional, where a stop left it; a later record replaces it. */
 export interface RecordEntry {
   readonly t: 'rec';
   readonly i: number;
   readonly r: CaseRecord;
+  readonly p?: 1;
 }
 
 /** Any journal line. */
@@ -58,10 +60,14 @@ export class JournalWriter {
   #written: number;
   #pending: Buffer[] = [];
   #flushScheduled = false;
-  #waiters: (() => void)[] = [];
+  #waiters: { resolve: () => void; reject: (error: Error) => void }[] = [];
   /** Byte offset and length of each case's record line, by case index; -1 when the case has none yet. */
   #recordOffsets: Float64Array;
   #recordLengths: Uint32Array;
+  /** The first write error: from then on nothing more is written (a later line after a torn one would damage it). */
+  #failure: Error | null = null;
+  /** Told once, at the first write error. */
+  onError: ((error: Error) => void) | null = null;
 
   private constructor(path: string, fd: number, offset: number, cases: number) {
     this.path = path;
@@ -116,16 +122,28 @@ export class JournalWriter {
     this.#append({ t: 'sub', i: index, exec: executionId, at: at.toISOString() });
   }
 
-  record(record: CaseRecord): void {
-    const at = this.#append({ t: 'rec', i: record.index, r: record });
+  /** Journals a case's record; `provisional` marks one a stop left (the next run takes the case up again). */
+  record(record: CaseRecord, provisional = false): void {
+    const at = this.#append(
+      provisional ? { t: 'rec', i: record.index, r: record, p: 1 } : { t: 'rec', i: record.index, r: record },
+    );
     this.#ensure(record.index);
     this.#recordOffsets[record.index] = at.offset;
     this.#recordLengths[record.index] = at.length;
   }
 
-  /** Yields the final records in index order, read back from the file; cases without a record are skipped. */
+  /** The first write error, or null. */
+  get failure(): Error | null {
+    return this.#failure;
+  }
+
+  /**
+   * Yields the latest record of each case in index order, read back from the file; cases without one are skipped.
+   * @throws the write error when the journal could not be written.
+   */
   *records(): Generator<CaseRecord> {
     this.flush();
+    if (this.#failure !== null) throw this.#failure;
     for (let index = 0; index < this.#recordOffsets.length; index++) {
       const offset = this.#recordOffsets[index]!;
       if (offset < 0) continue;
@@ -136,32 +154,51 @@ export class JournalWriter {
   close(): void {
     this.flush();
     if (this.#fd >= 0) {
-      closeSync(this.#fd);
+      try {
+        closeSync(this.#fd);
+      } catch {
+        // a close error after a write error says nothing new
+      }
       this.#fd = -1;
     }
   }
 
-  /** Resolves once everything appended so far is in the file. */
+  /** Resolves once everything appended so far is in the file; rejects when it cannot be written. */
   durable(): Promise<void> {
+    if (this.#failure !== null) return Promise.reject(this.#failure);
     if (this.#pending.length === 0) return Promise.resolve();
-    return new Promise((resolve) => this.#waiters.push(resolve));
+    return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }));
   }
 
-  /** Writes every buffered entry now, in one write. */
+  /** Writes every buffered entry now, in one write. Never throws: a write error is kept and told once. */
   flush(): void {
-    if (this.#pending.length > 0 && this.#fd >= 0) {
+    if (this.#pending.length > 0 && this.#fd >= 0 && this.#failure === null) {
       const data = this.#pending.length === 1 ? this.#pending[0]! : Buffer.concat(this.#pending);
       this.#pending = [];
       let done = 0;
-      while (done < data.length) {
-        // Positioned writes: a reopened journal's file position is not its end.
-        done += writeSync(this.#fd, data, done, data.length - done, this.#written + done);
+      try {
+        while (done < data.length) {
+          // Positioned writes: a reopened journal's file position is not its end.
+          done += writeSync(this.#fd, data, done, data.length - done, this.#written + done);
+        }
+        this.#written += data.length;
+      } catch (error) {
+        this.#fail(error);
       }
-      this.#written += data.length;
     }
+    if (this.#failure !== null) this.#pending = [];
     const waiters = this.#waiters;
     this.#waiters = [];
-    for (const resolve of waiters) resolve();
+    for (const waiter of waiters) {
+      if (this.#failure === null) waiter.resolve();
+      else waiter.reject(this.#failure);
+    }
+  }
+
+  #fail(error: unknown): void {
+    const cause = error instanceof Error ? error : new Error(String(error));
+    this.#failure = cause;
+    this.onError?.(cause);
   }
 
   #append(entry: JournalEntry): { offset: number; length: number } {

@@ -5,6 +5,14 @@
  */
 import type { RequestOptions, VellumClient } from '../client.js';
 
+/** An execution found by its external id. */
+export interface FoundExecution {
+  readonly executionId: string;
+  readonly metadata: Readonly<Record<string, unknown>> | null;
+  readonly deploymentId: string | null;
+  readonly releaseTag: string | null;
+}
+
 /** Events fetched per page while reconciling. */
 const PAGE_SIZE = 100;
 
@@ -17,7 +25,7 @@ export async function findExecutionByExternalId(
   deployment: string,
   externalId: string,
   options: RequestOptions & { readonly maxEvents?: number } = {},
-): Promise<string | null> {
+): Promise<FoundExecution | null> {
   const finder = new ExternalIdFinder(
     client,
     deployment,
@@ -39,7 +47,7 @@ export class ExternalIdFinder {
   readonly #deployment: string;
   readonly #maxEvents: number;
   /** External id -> execution id, for every event seen. */
-  readonly #known = new Map<string, string>();
+  readonly #known = new Map<string, FoundExecution>();
   /** External ids whose lookups wait on the scan under way. */
   readonly #waiting = new Set<string>();
   #scan: { readonly tick: number; readonly done: Promise<void> } | null = null;
@@ -55,7 +63,7 @@ export class ExternalIdFinder {
    * The id of the execution carrying `externalId`, or null when none of the newest events does.
    * @throws what the client throws (the scan is abandoned; the next lookup starts another).
    */
-  async find(externalId: string, options: RequestOptions = {}): Promise<string | null> {
+  async find(externalId: string, options: RequestOptions = {}): Promise<FoundExecution | null> {
     const asked = ++this.#tick;
     for (;;) {
       const known = this.#known.get(externalId);
@@ -94,11 +102,18 @@ export class ExternalIdFinder {
     for (let offset = 0; offset < this.#maxEvents; offset += PAGE_SIZE) {
       const page = await this.#client.listExecutionEvents(
         this.#deployment,
-        { limit: PAGE_SIZE, offset },
+        { limit: PAGE_SIZE, offset, ordering: '-timestamp' },
         request,
       );
       for (const event of page.results) {
-        if (event.external_id !== null) this.#known.set(event.external_id, event.span_id);
+        if (event.external_id !== null) {
+          this.#known.set(event.external_id, {
+            executionId: event.span_id,
+            metadata: event.metadata,
+            deploymentId: event.deployment_id,
+            releaseTag: event.release_tag,
+          });
+        }
       }
       if ([...this.#waiting].every((id) => this.#known.has(id))) return;
       if (page.results.length < PAGE_SIZE || offset + PAGE_SIZE >= page.count) return;

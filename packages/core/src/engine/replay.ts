@@ -12,7 +12,11 @@ const headerSchema = z.object({
   v: z.literal(1),
   run_id: z.string(),
   external_id_prefix: z.string(),
-  dataset: z.object({ path: z.string(), cases: z.number().int().nonnegative() }),
+  dataset: z.object({
+    path: z.string(),
+    cases: z.number().int().nonnegative(),
+    sha256: z.string().optional(),
+  }),
   workflow: z.object({
     deployment_name: z.string().nullable(),
     deployment_id: z.string().nullable(),
@@ -30,6 +34,7 @@ const entrySchema = z.discriminatedUnion('t', [
     t: z.literal('rec'),
     i: z.number().int().nonnegative(),
     r: z.looseObject({ passed: z.boolean(), status: z.string(), attempts: z.number() }),
+    p: z.literal(1).optional(),
   }),
 ]);
 
@@ -43,12 +48,15 @@ export class EmptyJournalError extends ConfigError {
 /** What a journal says about each case. */
 export interface ReplayState {
   readonly header: JournalHeader;
-  /** Byte offset and length of each final record line, by case index. */
+  /** Byte offset and length of each final record line, by case index (provisional records are not final). */
   readonly records: Map<
     number,
     { readonly offset: number; readonly length: number; readonly passed: boolean; readonly attempts: number }
   >;
-  /** Cases submitted (execution id known) without a final record. */
+  /**
+   * Cases submitted (execution id known) without a final record: also those the run stopped under (their record is
+   * provisional), whose executions may have gone on running.
+   */
   readonly submitted: Map<
     number,
     { readonly executionId: string; readonly at: number; readonly externalId: string }
@@ -110,6 +118,9 @@ export async function readJournal(path: string): Promise<ReplayState> {
           at: Date.parse(entry.at),
           externalId: externalIds.get(entry.i) ?? '',
         });
+      } else if (entry.p === 1) {
+        // Where an interruption left the case: not final, the next run takes it up again.
+        records.delete(entry.i);
       } else {
         submitted.delete(entry.i);
         records.set(entry.i, {

@@ -14,6 +14,8 @@ export interface WriteReportsOptions {
   readonly artifactUrl?: string | undefined;
   /** Most failing cases listed in the report. @default 50 */
   readonly maxFailures?: number | undefined;
+  /** Where the records are read from. @default `${outDir}/results.jsonl` */
+  readonly resultsPath?: string | undefined;
 }
 
 /**
@@ -35,7 +37,7 @@ export async function writeReports(
     writeFile(tmp, `${JSON.stringify(summary, null, 2)}\n`),
   );
 
-  const resultsFile = join(outDir, 'results.jsonl');
+  const resultsFile = options.resultsPath ?? join(outDir, 'results.jsonl');
   const source = (await exists(resultsFile)) ? readRecords(resultsFile) : noRecords();
   const failures: CaseRecord[] = [];
   async function* collectFailures(): AsyncIterable<CaseRecord> {

@@ -1,0 +1,156 @@
+/**
+ * Flights: the cases of a run that are between their submit and their record. The table is the one writer of the
+ * run's progress counts and of the indexes by execution and external id; the window waits here for room.
+ */
+import type { Case } from '../types.js';
+import type { Completion } from './completions.js';
+import type { RunProgress } from './options.js';
+import type { QueueMember } from './server-queue.js';
+
+/** One case in the air. Its queue fields are written by the server-queue model, the rest by its own lifecycle. */
+export interface Flight extends QueueMember {
+  readonly seq: number;
+  order: number;
+  readonly case: Case;
+  readonly externalId: string;
+  /** Starts of this case by this tool, this one included. */
+  readonly attempts: number;
+  executionId: string | null;
+  /** When the submit went out, or null before. */
+  submittedAt: number | null;
+  /** The run-time estimate the first look was planned with. */
+  plannedWith: number;
+  /** Wakes the flight from its current wait (promotion, probe, push); null while not waiting. */
+  wake: (() => void) | null;
+  /** Set when the probe wants this queued flight to look at its status once. */
+  probe: boolean;
+  /** A completion pushed for this execution (webhook and hybrid modes). */
+  pushed: Completion | null;
+}
+
+/** The flights of a run and its progress; see the module comment. */
+export class FlightTable {
+  readonly #total: number;
+  readonly #bySeq = new Map<number, Flight>();
+  readonly #byExecutionId = new Map<string, Flight>();
+  readonly #byExternalId = new Map<string, Flight>();
+  #seq = 0;
+  /** Submits answered so far: the next flight's accept order. */
+  #accepted = 0;
+  #submitted = 0;
+  #finished = 0;
+  #passed = 0;
+  #roomWaiter: (() => void) | null = null;
+  readonly #queueCounts: () => { running: number; queued: number };
+
+  constructor(total: number, queueCounts: () => { running: number; queued: number }) {
+    this.#total = total;
+    this.#queueCounts = queueCounts;
+  }
+
+  /** Flights in the air. */
+  get size(): number {
+    return this.#bySeq.size;
+  }
+
+  /** Records written so far (all of this run's, also those of cases that never flew). */
+  get finished(): number {
+    return this.#finished;
+  }
+
+  /** Takes off: a new flight for case `c`. */
+  open(c: Case, externalId: string, attempts: number): Flight {
+    const flight: Flight = {
+      seq: this.#seq++,
+      order: Infinity,
+      case: c,
+      externalId,
+      attempts,
+      state: 'admitted',
+      executionId: null,
+      submittedAt: null,
+      startedAt: 0,
+      seenRunningAt: 0,
+      looks: 0,
+      plannedWith: 0,
+      wake: null,
+      probe: false,
+      pushed: null,
+    };
+    this.#bySeq.set(flight.seq, flight);
+    this.#byExternalId.set(externalId, flight);
+    return flight;
+  }
+
+  /** The flight that holds `executionId`, if any (another case's id answered again is not adopted). */
+  holderOf(executionId: string): Flight | undefined {
+    return this.#byExecutionId.get(executionId);
+  }
+
+  /** The flight with `externalId`, if any. */
+  withExternalId(externalId: string): Flight | undefined {
+    return this.#byExternalId.get(externalId);
+  }
+
+  /** The flight's execution is known: it takes the next place in Vellum's accept order. */
+  accepted(flight: Flight, executionId: string, submitted: boolean): void {
+    flight.executionId = executionId;
+    flight.order = this.#accepted++;
+    this.#byExecutionId.set(executionId, flight);
+    if (submitted) this.#submitted += 1;
+  }
+
+  /** A case of a resumed run that already had its record. */
+  countKept(passed: boolean): void {
+    this.#finished += 1;
+    if (passed) this.#passed += 1;
+  }
+
+  /** A record was written. */
+  countRecord(passed: boolean): void {
+    this.#finished += 1;
+    if (passed) this.#passed += 1;
+  }
+
+  /** Lands: the flight leaves the table, and the window has room. */
+  close(flight: Flight): void {
+    this.#bySeq.delete(flight.seq);
+    this.#byExternalId.delete(flight.externalId);
+    if (flight.executionId !== null && this.#byExecutionId.get(flight.executionId) === flight) {
+      this.#byExecutionId.delete(flight.executionId);
+    }
+    this.wakeRoom();
+  }
+
+  /** Every flight in the air. */
+  values(): IterableIterator<Flight> {
+    return this.#bySeq.values();
+  }
+
+  /** Resolves when fewer than `window()` flights are in the air, or when `stopped()` holds. */
+  async room(window: () => number, stopped: () => boolean): Promise<void> {
+    while (!stopped() && this.#bySeq.size >= window()) {
+      await new Promise<void>((resolve) => (this.#roomWaiter = resolve));
+      this.#roomWaiter = null;
+    }
+  }
+
+  /** Wakes the case loop waiting for room (a flight landed, the window grew, or the run stops). */
+  wakeRoom(): void {
+    this.#roomWaiter?.();
+  }
+
+  /** A snapshot of the progress. */
+  progress(): RunProgress {
+    const { running, queued } = this.#queueCounts();
+    return {
+      total: this.#total,
+      submitted: this.#submitted,
+      finished: this.#finished,
+      passed: this.#passed,
+      failed: this.#finished - this.#passed,
+      running,
+      queued,
+    };
+  }
+}

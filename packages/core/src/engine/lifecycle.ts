@@ -1,0 +1,65 @@
+/**
+ * One case's life, from take-off to landing: submit it (or take over the execution a resumed journal knows), place
+ * it in the server-queue model, track it to its end, and leave the model so the next queued execution moves up.
+ */
+import type { Case } from '../types.js';
+import { wakeAll, type Landing, type RunContext } from './context.js';
+import type { Flight } from './flights.js';
+import { errorOf, localRecord } from './records.js';
+import type { CasePlan } from './start.js';
+import { submitFlight } from './submit.js';
+import { trackFlight } from './track.js';
+
+/** Runs case `c` per its plan; resolves with its landing, never rejects. */
+export async function flyCase(
+  ctx: RunContext,
+  c: Case,
+  plan: Exclude<CasePlan, { kind: 'done' }>,
+): Promise<Landing> {
+  const flight = ctx.flights.open(c, plan.externalId, plan.attempts);
+  try {
+    if (plan.kind === 'track') {
+      // Submitted before the crash or the interruption: track it by its id, and look soon (it may be long done).
+      flight.submittedAt = plan.submittedAt;
+      ctx.flights.accepted(flight, plan.executionId, true);
+      ctx.queue.adopt(flight, plan.submittedAt);
+    } else {
+      const result = await submitFlight(ctx, flight);
+      if (result.kind === 'ended') return result.landing;
+      const now = ctx.clock.now();
+      ctx.flights.accepted(flight, result.executionId, true);
+      ctx.journal.submitted(c.index, result.executionId, new Date(now));
+      ctx.emit({
+        type: 'submitted',
+        index: c.index,
+        id: c.id,
+        executionId: result.executionId,
+        progress: ctx.flights.progress(),
+      });
+      // Behind everything already queued (FIFO); it runs at once only when a slot is free.
+      wakeAll(ctx.queue.admit(flight, flight.submittedAt ?? now).woken);
+      if (ctx.queue.queued > 0) ctx.probe();
+    }
+    return await trackFlight(ctx, flight);
+  } catch (error) {
+    // A bug here must not lose the case: record it as failed on our side, resumable when its execution is known.
+    return {
+      record: localRecord(flight, 'SUBMIT_FAILED', errorOf(error, 'INTERNAL_ERROR'), ctx.clock.now()),
+      provisional: flight.executionId !== null,
+    };
+  } finally {
+    wakeAll(ctx.queue.leave(flight, finishEstimate(ctx, flight), ctx.stop.stopping === null));
+    ctx.flights.close(flight);
+  }
+}
+
+/**
+ * When the execution of `flight`, just found finished, most likely finished: halfway between the last moment it was
+ * known to run and now. Starting its successor at that moment (not now) keeps detection delays from adding up along
+ * the chain of executions that share a slot.
+ */
+function finishEstimate(ctx: RunContext, flight: Flight): number {
+  const now = ctx.clock.now();
+  const runningSince = Math.max(flight.startedAt, flight.seenRunningAt);
+  return runningSince >= now ? now : (runningSince + now) / 2;
+}

@@ -1,0 +1,200 @@
+/**
+ * Submitting one case so that it never starts twice and is never lost, whatever Vellum answers.
+ *
+ * Vellum has no idempotency key; `external_id` "must be unique within a given Workspace", and the answer to a reused
+ * one is not documented. The client retries a submit by itself only when nothing can have been created (429, a
+ * connection never made). Every other failure is handled here, safe under each reading of a reused external id:
+ * - a 400 naming the external id (observed): the execution exists. It is looked up, with patience (a queued
+ *   execution may not be listed yet), and adopted only if its metadata carries this run's id;
+ * - an ambiguous failure (timeout after sending, reset, 5xx, a 2xx that does not parse): the external id is looked up
+ *   first and the case is submitted again under the same id only when no execution carries it. Should Vellum answer a
+ *   reused id with the existing execution's id, that id is the one already known; should it start a second execution,
+ *   only an execution created but not yet listed at the lookup could be doubled, and the lookup makes that window small.
+ * - an execution id another case of this run already holds is reported, never adopted.
+ */
+import { ExternalIdConflictError, submitMayHaveStarted } from '../client.js';
+import type { FoundExecution } from './reconcile.js';
+import { AuthenticationError, ConnectionError, NotFoundError } from '../errors.js';
+import { RUN_ID_METADATA_KEY, type Landing, type RunContext } from './context.js';
+import type { Flight } from './flights.js';
+import { errorOf, localRecord, stoppedRecord } from './records.js';
+
+/** How a submit ended: the execution to track, or a landing when the case ends here. */
+export type SubmitResult =
+  | { readonly kind: 'started'; readonly executionId: string; readonly adopted: boolean }
+  | { readonly kind: 'ended'; readonly landing: Landing };
+
+/** Ambiguous submit failures tolerated (each followed by a lookup) before a case gives up. */
+const MAX_AMBIGUOUS_TRIES = 4;
+
+/** Submits the flight's case (its intent journaled first); see the module comment. Never rejects on a case's fault. */
+export async function submitFlight(ctx: RunContext, flight: Flight): Promise<SubmitResult> {
+  const { journal, stop, clock } = ctx;
+  journal.intent(flight.case.index, flight.externalId);
+  try {
+    await journal.durable();
+  } catch {
+    // The journal cannot be written: the run is stopping, and nothing may go out that the journal does not know of.
+    return stopped(ctx, flight);
+  }
+  let backoffMs = 500;
+  for (let tries = 1; ; tries++) {
+    if (stop.stopping !== null) return stopped(ctx, flight);
+    flight.submittedAt ??= clock.now();
+    let executionId: string;
+    try {
+      const response = await ctx.client.executeWorkflowAsync(
+        {
+          inputs: flight.case.inputs,
+          ...ctx.submitTarget,
+          releaseTag: ctx.releaseTag,
+          externalId: flight.externalId,
+          metadata: { ...flight.case.metadata, [RUN_ID_METADATA_KEY]: ctx.runId },
+        },
+        { signal: stop.signal },
+      );
+      executionId = response.execution_id;
+      stop.noteReached();
+    } catch (error) {
+      if (stop.stopping !== null) return stopped(ctx, flight);
+      if (error instanceof ExternalIdConflictError) {
+        stop.noteReached();
+        return locate(ctx, flight);
+      }
+      if (submitMayHaveStarted(error)) {
+        const found = await lookup(ctx, flight);
+        if (found !== null) return adopt(ctx, flight, found);
+        if (tries >= MAX_AMBIGUOUS_TRIES) {
+          return ended(ctx, flight, true, 'SUBMIT_FAILED', {
+            code: 'SUBMIT_OUTCOME_UNKNOWN',
+            message: `${tries} submits under external id ${flight.externalId} got no usable answer (last: ${messageOf(error)}) and no execution carries that id yet; it may still have started: --resume looks again`,
+          });
+        }
+        if (!(await pause(ctx, backoffMs))) return stopped(ctx, flight);
+        backoffMs = Math.min(backoffMs * 2, 8_000);
+        continue;
+      }
+      if (error instanceof AuthenticationError || error instanceof NotFoundError) {
+        stop.request('fatal', fatalMessage(error));
+        return ended(ctx, flight, true, 'SUBMIT_FAILED', errorOf(error, 'SUBMIT_ERROR'));
+      }
+      if (error instanceof ConnectionError) {
+        // Nothing reached Vellum (the client retried what never left): wait while the breaker decides.
+        stop.noteUnreachable(messageOf(error));
+        if (!(await pause(ctx, backoffMs))) return stopped(ctx, flight);
+        backoffMs = Math.min(backoffMs * 2, 8_000);
+        continue;
+      }
+      return ended(ctx, flight, false, 'SUBMIT_FAILED', errorOf(error, 'SUBMIT_ERROR'));
+    }
+    return accept(ctx, flight, executionId, false);
+  }
+}
+
+/** The external id is proven used: find its execution, patiently (a queued one may not be listed yet). */
+async function locate(ctx: RunContext, flight: Flight): Promise<SubmitResult> {
+  const { clock, stop, options } = ctx;
+  const since = clock.now();
+  const deadline =
+    options.executionTimeoutMs === undefined ? Infinity : flight.submittedAt! + options.executionTimeoutMs;
+  let delayMs = 250;
+  for (;;) {
+    const found = await lookup(ctx, flight);
+    if (found !== null) return adopt(ctx, flight, found);
+    if (stop.stopping !== null) return stopped(ctx, flight);
+    const now = clock.now();
+    const refused = `Vellum refused external id ${flight.externalId} as already used, so an execution carries it, but`;
+    if (now >= deadline) {
+      return ended(ctx, flight, false, 'TIMED_OUT', {
+        code: 'EXECUTION_TIMEOUT',
+        message: `${refused} it was not listed within the execution timeout; it may still run in Vellum`,
+      });
+    }
+    if (now - since >= options.lookupPatienceMs) {
+      return ended(ctx, flight, true, 'TIMED_OUT', {
+        code: 'EXECUTION_NOT_FOUND',
+        message: `${refused} it was not listed within ${Math.round(options.lookupPatienceMs / 1000)}s; it may still run in Vellum: --resume looks again`,
+      });
+    }
+    if (!(await pause(ctx, Math.min(delayMs, deadline - now)))) return stopped(ctx, flight);
+    delayMs = Math.min(delayMs * 2, 5_000);
+  }
+}
+
+/** One lookup of the flight's external id; null when none is listed (or the lookup failed: the caller decides). */
+async function lookup(ctx: RunContext, flight: Flight): Promise<FoundExecution | null> {
+  try {
+    return await ctx.finder().find(flight.externalId, { signal: ctx.stop.signal });
+  } catch {
+    return null;
+  }
+}
+
+/** An execution found by external id: this run's own (adopted), or another run's (a conflict, never adopted). */
+function adopt(ctx: RunContext, flight: Flight, found: FoundExecution): SubmitResult {
+  const owner = found.metadata?.[RUN_ID_METADATA_KEY];
+  if (owner !== ctx.runId) {
+    const whose = typeof owner === 'string' ? `run ${owner}` : 'no vellum-batch run';
+    return ended(ctx, flight, false, 'SUBMIT_FAILED', {
+      code: 'EXTERNAL_ID_CONFLICT',
+      message: `external id ${flight.externalId} is already used by execution ${found.executionId}, which this run did not start (its metadata names ${whose}); use another --external-id-prefix`,
+    });
+  }
+  return accept(ctx, flight, found.executionId, true);
+}
+
+function accept(ctx: RunContext, flight: Flight, executionId: string, adopted: boolean): SubmitResult {
+  const holder = ctx.flights.holderOf(executionId);
+  if (holder !== undefined && holder !== flight) {
+    return ended(ctx, flight, false, 'SUBMIT_FAILED', {
+      code: 'DUPLICATE_EXECUTION_ID',
+      message: `Vellum answered execution id ${executionId} for external id ${flight.externalId}, but that is the execution of case ${holder.case.id}; not adopted`,
+    });
+  }
+  return { kind: 'started', executionId, adopted };
+}
+
+function stopped(ctx: RunContext, flight: Flight): SubmitResult {
+  return {
+    kind: 'ended',
+    landing: { record: stoppedRecord(flight, ctx.stop.stopping!, ctx.clock.now()), provisional: true },
+  };
+}
+
+function ended(
+  ctx: RunContext,
+  flight: Flight,
+  provisional: boolean,
+  status: 'SUBMIT_FAILED' | 'TIMED_OUT',
+  error: { readonly code: string; readonly message: string },
+): SubmitResult {
+  return {
+    kind: 'ended',
+    landing: { record: localRecord(flight, status, error, ctx.clock.now()), provisional },
+  };
+}
+
+/** Sleeps `ms` unless the run stops first; false when it stopped. */
+async function pause(ctx: RunContext, ms: number): Promise<boolean> {
+  try {
+    await ctx.clock.sleep(Math.max(0, ms), ctx.stop.signal);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The sentence a fatal submit error stops the run with. */
+export function fatalMessage(error: unknown): string {
+  if (error instanceof AuthenticationError) {
+    return `Vellum refused the API key (${error.status}: ${error.detail}); check the key and its workspace`;
+  }
+  if (error instanceof NotFoundError) {
+    return `Vellum does not know this workflow deployment (${error.status}: ${error.detail}); check the name or id and the release tag`;
+  }
+  return messageOf(error);
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,93 @@
+/**
+ * How the engine learns that an execution ended, as strategies behind one interface: `poll` looks on the planner's
+ * learned schedule and teaches it from every first look; `webhook` and `hybrid` wait for pushed completions and look
+ * only at executions that stay silent (hybrid: well past the learned run time; webhook: after a fixed silence).
+ */
+import type { Flight } from './flights.js';
+import type { TrackMode } from './options.js';
+import type { PollPlanner } from './planner.js';
+
+/** One tracking strategy. */
+export interface Tracker {
+  readonly mode: TrackMode;
+  /** Whether pushed completions are expected. */
+  readonly pushes: boolean;
+  /** Delay from `now` until the next status look at `flight` (Infinity: wait to be woken). */
+  nextLookDelay(flight: Flight, now: number): number;
+  /** A status look found the execution final. */
+  sawFinal(flight: Flight): void;
+  /** A status look found the execution running. */
+  sawRunning(flight: Flight): void;
+  /** A completion was pushed for the flight. */
+  sawPush(flight: Flight, now: number): void;
+}
+
+/** The strategy for `mode`. */
+export function createTracker(mode: TrackMode, planner: PollPlanner, webhookSilenceMs: number): Tracker {
+  return mode === 'poll' ? new PollTracker(planner) : new PushTracker(mode, planner, webhookSilenceMs);
+}
+
+class PollTracker implements Tracker {
+  readonly mode = 'poll' as const;
+  readonly pushes = false;
+  readonly #planner: PollPlanner;
+
+  constructor(planner: PollPlanner) {
+    this.#planner = planner;
+  }
+
+  nextLookDelay(flight: Flight, now: number): number {
+    if (flight.state === 'queued') return Infinity;
+    if (flight.looks > 0) return this.#planner.nextDelay(flight.looks);
+    flight.plannedWith = this.#planner.planFirstLook(flight.seq);
+    return this.#planner.firstDelay(now - flight.startedAt, flight.plannedWith);
+  }
+
+  sawFinal(flight: Flight): void {
+    if (flight.state === 'running' && flight.looks === 0)
+      this.#planner.learnFirstLook(true, flight.plannedWith);
+  }
+
+  sawRunning(flight: Flight): void {
+    if (flight.looks === 0) this.#planner.learnFirstLook(false, flight.plannedWith);
+  }
+
+  sawPush(): void {
+    // Poll mode listens to no feed.
+  }
+}
+
+class PushTracker implements Tracker {
+  readonly pushes = true;
+  readonly mode: 'webhook' | 'hybrid';
+  readonly #planner: PollPlanner;
+  readonly #webhookSilenceMs: number;
+
+  constructor(mode: 'webhook' | 'hybrid', planner: PollPlanner, webhookSilenceMs: number) {
+    this.mode = mode;
+    this.#planner = planner;
+    this.#webhookSilenceMs = webhookSilenceMs;
+  }
+
+  nextLookDelay(flight: Flight, now: number): number {
+    if (flight.state === 'queued') return Infinity;
+    const estimate = this.#planner.durationEstimateMs;
+    const silence = this.mode === 'hybrid' ? Math.max(2 * estimate, estimate + 1000) : this.#webhookSilenceMs;
+    if (flight.looks === 0) return Math.max(0, silence - (now - flight.startedAt));
+    return this.#planner.nextDelay(flight.looks + 2);
+  }
+
+  sawFinal(): void {
+    // Looks are the exception here: they teach nothing about run times.
+  }
+
+  sawRunning(): void {
+    // As above.
+  }
+
+  sawPush(flight: Flight, now: number): void {
+    if (this.mode !== 'hybrid' || flight.state !== 'running') return;
+    // A push tells the run time almost exactly: learn the median from it.
+    this.#planner.learnFirstLook(now - flight.startedAt <= this.#planner.durationEstimateMs);
+  }
+}
