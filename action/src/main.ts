@@ -157,7 +157,7 @@ async function runBatchOnce(
   try {
     return await runBatch({
       client,
-      dataset,
+      dataset: { ...dataset, shard: inputs.shard },
       workflow: inputs.workflow,
       outDir: resolve(inputs.out),
       concurrency: inputs.concurrency,
@@ -165,7 +165,6 @@ async function runBatchOnce(
       timeoutMs: inputs.timeoutMs,
       executionTimeoutMs: inputs.executionTimeoutMs,
       externalIdPrefix,
-      shard: inputs.shard,
       signal,
       onEvent: progressLogger(io),
     });

@@ -2,8 +2,8 @@
  * The `vellum-batch` command line: parses argv with commander, hands each command its raw flags, and turns every
  * outcome into an exit code (SPEC section 5). Commands never call `process.exit` themselves.
  */
-import { Command, CommanderError, Option } from 'commander';
-import { ConfigError, DatasetError } from '@vellum-batch/core';
+import { Command, Option } from 'commander';
+import { describeError } from './errors.js';
 import { runCommand } from './commands/run.js';
 import { fakeServerCommand } from './commands/fake-server.js';
 import { demoCommand } from './commands/demo.js';
@@ -29,18 +29,9 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo): Prom
     await program.parseAsync([...argv], { from: 'user' });
     return code;
   } catch (error) {
-    if (error instanceof CommanderError) {
-      // Help and version end with exit code 0; every parse problem is a usage error.
-      return error.exitCode === 0 ? EXIT.passed : EXIT.usage;
-    }
-    if (error instanceof DatasetError || error instanceof ConfigError) {
-      io.stderr.write(`vellum-batch: ${error.message}\n`);
-      return EXIT.usage;
-    }
-    io.stderr.write(
-      `vellum-batch: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-    );
-    return EXIT.fatal;
+    const { code: exit, message } = describeError(error, io.env);
+    if (message !== null) io.stderr.write(`vellum-batch: ${message}\n`);
+    return exit;
   }
 }
 

@@ -166,7 +166,7 @@ describe('vellum-batch run against vellum-batch fake-server', () => {
     expect(result.stderr).toMatch(/bad\.jsonl:5: id: /);
   });
 
-  it('exits 3 with one clear sentence on a bad key, and writes partial results', async () => {
+  it('exits 3 with one clear sentence on a bad key, before anything is submitted or written', async () => {
     const dataset = join(dir, 'cases.jsonl');
     await writeFile(dataset, `${JSON.stringify({ id: 'a', inputs: { q: 'x' } })}\n`);
     const out = join(dir, 'out');
@@ -177,11 +177,11 @@ describe('vellum-batch run against vellum-batch fake-server', () => {
       },
     );
     expect(result.code).toBe(3);
-    expect(result.stdout).toMatch(/stopped \(fatal\): Vellum refused the API key/);
+    expect(result.stderr).toMatch(
+      /^vellum-batch: Vellum refused the API key \(403: Invalid API key\.\); check the key and its workspace; nothing was submitted\n$/,
+    );
     expect(result.stdout + result.stderr).not.toContain('wrong-key-value');
-    const records = await readJsonl(join(out, 'results.jsonl'));
-    expect(records).toHaveLength(1);
-    expect(records[0]!['status']).toBe('SUBMIT_FAILED');
+    await expect(readFile(join(out, 'journal.jsonl'), 'utf8')).rejects.toThrow(/ENOENT/);
   });
 
   it('exits 130 on SIGINT with every case recorded', async () => {

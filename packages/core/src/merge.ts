@@ -3,15 +3,12 @@
  * it exactly once; their sorted `results.jsonl` files are merged by index as streams (a k-way merge), so memory
  * stays small whatever the number of cases; the gate is applied once, to the whole set.
  */
-import { createWriteStream } from 'node:fs';
-import { mkdir, readFile, rename } from 'node:fs/promises';
-import { once } from 'node:events';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
-import { readRecords, serializeRecord } from './report/jsonl.js';
-import { SummaryBuilder } from './report/summary.js';
-import { writeReports } from './report/write.js';
+import { finishOutDir } from './report/out-dir.js';
+import { readRecords } from './report/jsonl.js';
 import { shardOf } from './shard.js';
 import type { CaseRecord, GateOptions, Summary } from './types.js';
 
@@ -72,37 +69,31 @@ export async function mergeResults(options: MergeOptions): Promise<MergeResult> 
   const first = checkShards(shards);
   await mkdir(options.outDir, { recursive: true });
 
-  const builder = new SummaryBuilder();
-  const resultsPath = join(options.outDir, 'results.jsonl');
-  const tmp = `${resultsPath}.tmp`;
-  const out = createWriteStream(tmp);
-  const seen = new Set<string>();
-  let previous = -1;
-  for await (const { record, shard } of mergeByIndex(shards)) {
-    const owner = shardOf(record.id, first.shard.count);
-    if (owner !== shard.summary.shard!.index) {
+  async function* merged(): AsyncGenerator<CaseRecord> {
+    const seen = new Set<string>();
+    let previous = -1;
+    for await (const { record, shard } of mergeByIndex(shards)) {
+      const owner = shardOf(record.id, first.shard.count);
+      if (owner !== shard.summary.shard!.index) {
+        throw new ConfigError(
+          `merge: ${shard.dir}: case "${record.id}" belongs to shard ${owner} of ${first.shard.count}, not ${shard.summary.shard!.index}: the shards were not cut from this dataset the same way`,
+        );
+      }
+      if (record.index === previous || seen.has(record.id)) {
+        throw new ConfigError(`merge: case "${record.id}" (index ${record.index}) has more than one record`);
+      }
+      seen.add(record.id);
+      previous = record.index;
+      yield record;
+    }
+    if (seen.size !== first.dataset.cases) {
       throw new ConfigError(
-        `merge: ${shard.dir}: case "${record.id}" belongs to shard ${owner} of ${first.shard.count}, not ${shard.summary.shard!.index}: the shards were not cut from this dataset the same way`,
+        `merge: the shards hold ${seen.size} records but the dataset has ${first.dataset.cases} cases: a shard is incomplete (was it stopped or resumed elsewhere?)`,
       );
     }
-    if (record.index === previous || seen.has(record.id)) {
-      throw new ConfigError(`merge: case "${record.id}" (index ${record.index}) has more than one record`);
-    }
-    seen.add(record.id);
-    previous = record.index;
-    builder.add(record);
-    if (!out.write(`${serializeRecord(record)}\n`)) await once(out, 'drain');
   }
-  out.end();
-  await once(out, 'finish');
-  if (builder.count !== first.dataset.cases) {
-    throw new ConfigError(
-      `merge: the shards hold ${builder.count} records but the dataset has ${first.dataset.cases} cases: a shard is incomplete (was it stopped or resumed elsewhere?)`,
-    );
-  }
-  await rename(tmp, resultsPath);
 
-  const summary = builder.build({
+  const { summary, markdown } = await finishOutDir(options.outDir, merged(), {
     workflow: first.workflow,
     shard: null,
     runId: shards.map((s) => s.summary.run_id).join('+'),
@@ -118,7 +109,6 @@ export async function mergeResults(options: MergeOptions): Promise<MergeResult> 
     stopped: worstStop(shards),
     gate: options.gate,
   });
-  const { markdown } = await writeReports(options.outDir, summary);
   return { summary, outDir: options.outDir, markdown };
 }
 

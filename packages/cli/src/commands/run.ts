@@ -51,7 +51,7 @@ export async function runCommand(flags: Record<string, unknown>, io: CliIo): Pro
     const result = await withSignals(io, (signal) =>
       runBatch({
         client,
-        dataset,
+        dataset: { ...dataset, shard: config.shard },
         workflow: config.workflow,
         outDir: config.out,
         concurrency: config.concurrency,
@@ -59,11 +59,9 @@ export async function runCommand(flags: Record<string, unknown>, io: CliIo): Pro
         timeoutMs: config.timeoutMs,
         executionTimeoutMs: config.executionTimeoutMs,
         externalIdPrefix: config.externalIdPrefix,
-        shard: config.shard,
         track: config.track,
         completions: receiver ?? undefined,
-        resume: config.resume,
-        retryFailed: config.retryFailed,
+        mode: config.resume ? 'resume' : config.retryFailed ? 'retry-failed' : 'fresh',
         signal,
         onEvent: (event) => progress.onEvent(event),
       }),
@@ -99,7 +97,7 @@ async function startReceiver(webhook: NonNullable<RunConfig['webhook']>, io: Cli
 }
 
 /** The exit code of a finished run (SPEC section 5). */
-export function exitCodeOf(result: RunResult): ExitCode {
+export function exitCodeOf(result: Pick<RunResult, 'summary'>): ExitCode {
   const stopped = result.summary.stopped?.reason;
   if (stopped === 'fatal') return EXIT.fatal;
   if (stopped === 'interrupted') return EXIT.interrupted;
@@ -107,7 +105,11 @@ export function exitCodeOf(result: RunResult): ExitCode {
 }
 
 /** Prints the outcome: summary.json with --json, else a few human lines; always the paths. */
-export function printResult(result: RunResult, config: Pick<RunConfig, 'json'>, io: CliIo): void {
+export function printResult(
+  result: Pick<RunResult, 'summary' | 'outDir'>,
+  config: Pick<RunConfig, 'json'>,
+  io: CliIo,
+): void {
   const { summary } = result;
   if (config.json) {
     io.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);

@@ -10,7 +10,33 @@ export interface Clock {
   random(): number;
 }
 
-/** The real clock: `Date.now`, timers and `Math.random`. */
+/** The longest delay one `setTimeout` holds (2^31 - 1 ms, about 24.8 days); longer ones are chained. */
+export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
+/** Calls `callback` after `ms` (any length: a delay past {@link MAX_TIMEOUT_MS} is waited in steps). */
+function longTimer(ms: number, callback: () => void): () => void {
+  let timer: NodeJS.Timeout;
+  let cancelled = false;
+  const due = Date.now() + Math.max(0, ms);
+  const arm = (): void => {
+    const left = due - Date.now();
+    timer = setTimeout(
+      () => {
+        if (cancelled) return;
+        if (due - Date.now() > 0 && left > MAX_TIMEOUT_MS) arm();
+        else callback();
+      },
+      Math.min(Math.max(0, left), MAX_TIMEOUT_MS),
+    );
+  };
+  arm();
+  return () => {
+    cancelled = true;
+    clearTimeout(timer);
+  };
+}
+
+/** The real clock: `Date.now`, timers (long delays chained, never overflowing to 1 ms) and `Math.random`. */
 export const systemClock: Clock = {
   now: () => Date.now(),
   sleep: (ms, signal) =>
@@ -20,18 +46,15 @@ export const systemClock: Clock = {
         return;
       }
       const onAbort = (): void => {
-        clearTimeout(timer);
+        cancel();
         reject(signal?.reason as Error);
       };
-      const timer = setTimeout(() => {
+      const cancel = longTimer(ms, () => {
         signal?.removeEventListener('abort', onAbort);
         resolve();
-      }, ms);
+      });
       signal?.addEventListener('abort', onAbort, { once: true });
     }),
-  setTimer: (ms, callback) => {
-    const timer = setTimeout(callback, ms);
-    return () => clearTimeout(timer);
-  },
+  setTimer: (ms, callback) => longTimer(ms, callback),
   random: () => Math.random(),
 };
