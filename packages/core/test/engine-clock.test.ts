@@ -1,0 +1,186 @@
+/**
+ * The engine on a manual clock against an in-memory Vellum: its timing (poll schedule, the window, the server's
+ * queue, deadlines, hybrid fallback) and its handling of lost answers, asserted exactly, never in real time.
+ */
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runBatch } from '../src/engine/run.js';
+import type { RunBatchOptions, RunEvent } from '../src/engine/options.js';
+import type { Case, CaseRecord } from '../src/types.js';
+import { ManualClock } from './support/manual-clock.js';
+import { MemoryVellum, type MemoryVellumOptions } from './support/memory-vellum.js';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'vb-clock-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+function cases(n: number): Case[] {
+  return Array.from({ length: n }, (_, index) => ({
+    index,
+    id: `c${index}`,
+    inputs: [{ name: 'q', type: 'STRING' as const, value: `q${index}` }],
+    expected: {},
+    assertions: [],
+    metadata: {},
+  }));
+}
+
+interface Outcome {
+  readonly records: CaseRecord[];
+  readonly events: RunEvent[];
+  readonly vellum: MemoryVellum;
+  readonly clock: ManualClock;
+  readonly startedAt: number;
+  readonly endedAt: number;
+}
+
+async function run(
+  n: number,
+  server: MemoryVellumOptions,
+  extra: Partial<RunBatchOptions> = {},
+  setup?: (vellum: MemoryVellum) => void,
+): Promise<Outcome> {
+  const clock = new ManualClock();
+  const vellum = new MemoryVellum(clock, server);
+  setup?.(vellum);
+  const events: RunEvent[] = [];
+  const startedAt = clock.now();
+  const list = cases(n);
+  await clock.drive(
+    runBatch({
+      client: vellum,
+      dataset: { path: 'memory.jsonl', size: n, cases: () => list },
+      workflow: { deploymentName: 'wf' },
+      outDir: dir,
+      clock,
+      onEvent: (e) => events.push(e),
+      ...(extra.track !== undefined && extra.track !== 'poll' ? { completions: vellum } : {}),
+      ...extra,
+    }),
+  );
+  const text = await readFile(join(dir, 'results.jsonl'), 'utf8');
+  const records = text
+    .trim()
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l) as CaseRecord);
+  return { records, events, vellum, clock, startedAt, endedAt: clock.now() };
+}
+
+/** How long after its execution's finish each case's record was written. */
+function detectionDelays(o: Outcome): number[] {
+  return o.records.map((r) => {
+    const e = o.vellum.executions.find((x) => x.id === r.execution_id)!;
+    return Date.parse(r.finished_at) - e.finishedAt!;
+  });
+}
+
+describe('the engine on a manual clock', () => {
+  it('polls 40 one-second executions about twice each and sees each end within a fraction of its run time', async () => {
+    const o = await run(40, { durationMs: (n) => 800 + (n % 5) * 100 }, { concurrency: 40 });
+    expect(o.records.map((r) => r.status)).toEqual(Array(40).fill('FULFILLED'));
+    expect(o.vellum.executions).toHaveLength(40);
+    const perExecution = o.vellum.stats.status / 40;
+    expect(perExecution).toBeGreaterThanOrEqual(1);
+    expect(perExecution).toBeLessThanOrEqual(3.5);
+    expect(Math.max(...detectionDelays(o))).toBeLessThanOrEqual(1_000);
+  });
+
+  it('learns a server limit of 5 from a PENDING status and keeps the window at twice the limit', async () => {
+    const o = await run(30, { limit: 5, durationMs: () => 1_000 }, { concurrency: 32 });
+    expect(o.records.every((r) => r.status === 'FULFILLED')).toBe(true);
+    const limits = o.events.flatMap((e) => (e.type === 'server-limit' ? [e.limit] : []));
+    expect(limits.at(-1)).toBe(5);
+    expect(o.vellum.maxRunning).toBe(5);
+    // Queued executions are promoted by the model, not polled every round.
+    expect(o.vellum.stats.status / 30).toBeLessThanOrEqual(4);
+    // Six rounds of one second each, plus the detection of the last ones.
+    expect(o.endedAt - o.startedAt).toBeLessThan(6_000 + 2_000);
+  });
+
+  it('never has more unfinished executions than --concurrency', async () => {
+    const o = await run(20, { durationMs: () => 500 }, { concurrency: 4 });
+    expect(o.vellum.maxRunning).toBeLessThanOrEqual(4);
+    let outstanding = 0;
+    let most = 0;
+    for (const e of o.events) {
+      if (e.type === 'submitted') most = Math.max(most, ++outstanding);
+      if (e.type === 'record') outstanding -= 1;
+    }
+    expect(most).toBeLessThanOrEqual(4);
+    expect(o.records).toHaveLength(20);
+  });
+
+  it('ends every unfinished case TIMED_OUT at the run deadline, resumably, within the last look', async () => {
+    const o = await run(10, { durationMs: () => 10_000 }, { timeoutMs: 2_500 });
+    expect(o.records.every((r) => r.status === 'TIMED_OUT' && r.error?.code === 'RUN_DEADLINE')).toBe(true);
+    expect(o.endedAt - o.startedAt).toBeGreaterThanOrEqual(2_500);
+    expect(o.endedAt - o.startedAt).toBeLessThanOrEqual(2_500 + 2_000);
+    const journal = (await readFile(join(dir, 'journal.jsonl'), 'utf8')).trim().split('\n');
+    const recs = journal.map((l) => JSON.parse(l) as { t: string; p?: number }).filter((e) => e.t === 'rec');
+    expect(recs).toHaveLength(10);
+    expect(recs.every((e) => e.p === 1)).toBe(true);
+  });
+
+  it('a 600-hour run deadline does not end the run at once', async () => {
+    const o = await run(3, { durationMs: () => 1_000 }, { timeoutMs: 600 * 3_600_000 });
+    expect(o.records.every((r) => r.status === 'FULFILLED')).toBe(true);
+  });
+
+  it('in hybrid mode polls only the executions whose push was lost, once they stay silent', async () => {
+    const o = await run(20, { durationMs: () => 1_000 }, { track: 'hybrid' }, (vellum) => {
+      vellum.dropPush = (e) => e.index % 7 === 3;
+    });
+    expect(o.records.every((r) => r.status === 'FULFILLED')).toBe(true);
+    const lost = o.vellum.executions.filter((e) => e.index % 7 === 3).map((e) => e.id);
+    expect(lost).toHaveLength(3);
+    for (const id of lost) expect(o.vellum.looks.get(id) ?? 0).toBeGreaterThanOrEqual(1);
+    const others = o.vellum.executions.filter((e) => e.index % 7 !== 3);
+    expect(others.every((e) => (o.vellum.looks.get(e.id) ?? 0) === 0)).toBe(true);
+  });
+
+  it('finds the execution of a submit whose answer was lost, by external id and run id, and starts it once', async () => {
+    const o = await run(10, { durationMs: () => 1_000, loseAnswer: (n) => n % 4 === 1, listQueued: true });
+    expect(o.records.every((r) => r.status === 'FULFILLED')).toBe(true);
+    expect(o.vellum.executions).toHaveLength(10);
+    expect(new Set(o.records.map((r) => r.execution_id)).size).toBe(10);
+  });
+
+  it('waits for a refused external id to be listed (a queued execution is not) instead of failing the case', async () => {
+    // Limit 1: the lost submits' executions wait in the queue, unlisted, for several seconds.
+    const o = await run(6, { limit: 1, durationMs: () => 1_000, loseAnswer: (n) => n === 2 || n === 4 });
+    expect(o.records.map((r) => r.status)).toEqual(Array(6).fill('FULFILLED'));
+    expect(o.vellum.executions).toHaveLength(6);
+  });
+
+  it('adopts no execution another run started under the same external ids', async () => {
+    const clock = new ManualClock();
+    const vellum = new MemoryVellum(clock, { durationMs: () => 100, listQueued: true });
+    const list = cases(3);
+    const options = {
+      client: vellum,
+      dataset: { path: 'memory.jsonl', size: 3, cases: () => list },
+      workflow: { deploymentName: 'wf' },
+      clock,
+      externalIdPrefix: 'same-',
+    } as const;
+    await clock.drive(runBatch({ ...options, outDir: join(dir, 'first') }));
+    const second = await clock.drive(runBatch({ ...options, outDir: join(dir, 'second') }));
+    expect(vellum.executions).toHaveLength(3);
+    expect(second.summary.submit_failed).toBe(3);
+    const text = await readFile(join(dir, 'second', 'results.jsonl'), 'utf8');
+    for (const line of text.trim().split('\n')) {
+      const record = JSON.parse(line) as CaseRecord;
+      expect(record.error?.code).toBe('EXTERNAL_ID_CONFLICT');
+      expect(record.error?.message).toMatch(
+        /already used by execution exec-\d+, which this run did not start/,
+      );
+    }
+  });
+});
