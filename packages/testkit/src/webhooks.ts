@@ -7,10 +7,9 @@ import { createHmac, randomUUID } from 'node:crypto';
 import { Agent, request } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { hashSeed, mulberry32 } from './internal/random.js';
-import type { FakeExecution, WebhookOptions, WebhookStats } from './types.js';
-
-/** The `api_version` of the fake's envelopes (the one Vellum's webhook documentation shows). */
-export const WEBHOOK_API_VERSION = '2024-10-25';
+import type { WebhookOptions } from './options.js';
+import type { FakeExecution, WebhookStats } from './types.js';
+import { webhookEvent } from './wire.js';
 
 /** How long a delivery may take before it is abandoned and counted as failed, in ms. */
 const DELIVERY_TIMEOUT_MS = 10_000;
@@ -55,26 +54,7 @@ export class WebhookSender {
       return;
     }
     if (twice) this.#stats.duplicated += 1;
-    const body = JSON.stringify({
-      id: randomUUID(),
-      timestamp: new Date(execution.finishedAt ?? Date.now()).toISOString(),
-      api_version: WEBHOOK_API_VERSION,
-      trace_id: randomUUID(),
-      span_id: execution.id,
-      name: execution.status === 'FULFILLED' ? 'workflow.execution.fulfilled' : 'workflow.execution.rejected',
-      parent: {
-        type: 'WORKFLOW_RELEASE_TAG',
-        span_id: execution.id,
-        external_id: execution.externalId,
-        workflow_deployment: { id: execution.deploymentId, name: execution.deploymentName },
-        release_tag: execution.releaseTag,
-        parent: null,
-      },
-      body: {
-        outputs: execution.status === 'FULFILLED' ? execution.outputs : null,
-        error: execution.status === 'REJECTED' ? execution.error : null,
-      },
-    });
+    const body = JSON.stringify(webhookEvent(execution, randomUUID()));
     for (let i = twice ? 2 : 1; i > 0; i--) {
       const delivery = new Promise<void>((settle) => {
         const timer = setTimeout(() => {

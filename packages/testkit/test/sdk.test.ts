@@ -58,7 +58,7 @@ describe('vellum-ai SDK against the fake', () => {
     await waitUntil(() => fake.execution(executionId)?.status === 'REJECTED');
     const res = await sdk.workflows.workflowExecutionStatus(executionId, noRetry);
     expect(res.status).toBe('REJECTED');
-    expect(res.error).toEqual({ message: 'nope', code: 'WORKFLOW_EXECUTION_ERROR' });
+    expect(res.error).toEqual({ message: 'nope', code: 'NODE_EXECUTION' });
   });
 
   it('surfaces a wrong key as a VellumError with status 403', async () => {
