@@ -216,7 +216,12 @@ export async function startFakeVellum(options: FakeVellumOptions = {}): Promise<
       return;
     }
     const ref = target.ref === undefined ? undefined : decodeSegment(target.ref);
-    if (endpoint === 'submit') readBody(reply, ctx.isClosed, (raw) => handleSubmit(ctx, reply, raw));
+    if (endpoint === 'submit')
+      readBody(
+        reply,
+        () => closed,
+        (raw) => handleSubmit(ctx, reply, raw),
+      );
     else if (endpoint === 'status') handleStatus(ctx, reply, ref);
     else if (endpoint === 'events') handleExecutions(ctx, reply, ref, query);
     else handleDeployment(ctx, reply, ref);

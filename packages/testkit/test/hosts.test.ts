@@ -118,4 +118,18 @@ describe('onExchange', () => {
     expect(check.ok).toBe(false);
     expect(check.errors.join('\n')).toMatch(/^request: /m);
   });
+
+  it('the checker refuses undocumented list parameters and filters that are not JSON', async () => {
+    const exchanges: FakeExchange[] = [];
+    const fake = await startFakeVellum({ onExchange: (x) => exchanges.push(x) });
+    fakes.push(fake);
+    await get(fake.url, `/v1/workflow-deployments/${DEMO}/execution-events?page=2&filters=%7Bbad`);
+    expect(exchanges[0]!.status).toBe(400);
+    expect(checkExchange(exchanges[0]!)).toEqual({
+      schema: 'ErrorDetail',
+      requestSchema: null,
+      ok: false,
+      errors: ['query.page: not a documented parameter of the execution list', 'query.filters: not JSON'],
+    });
+  });
 });
