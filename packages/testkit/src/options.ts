@@ -85,17 +85,28 @@ export interface FakeDeployment {
   readonly id?: string;
 }
 
-/** Webhook deliveries of the fake, with faults. Rates are shares in [0, 1]; all default to 0. */
+/**
+ * Webhook deliveries of the fake, with faults. Rates are shares in [0, 1]; all default to 0. Authentication as
+ * Vellum's Monitoring Integration offers it: an API-key header and/or a bearer token the user sets, and optional
+ * HMAC signing; any combination may be configured (none at all: unauthenticated deliveries).
+ */
 export interface WebhookOptions {
   /** Where deliveries are POSTed (the URL the signature covers). */
   url: string;
-  /** The HMAC signing token (`X-Vellum-Signature`, `X-Vellum-Timestamp`). */
-  secret: string;
+  /**
+   * The HMAC signing token: each delivery carries `X-Vellum-Timestamp` and `X-Vellum-Signature` (hex HMAC-SHA256
+   * of `"{timestamp}\nPOST\n{url}\n{body}"`). Absent: no signature headers.
+   */
+  secret?: string;
+  /** Sent as `Authorization: Bearer <token>` (Vellum's "Bearer Token" authentication). */
+  bearerToken?: string;
+  /** Sent as the header `name: value` (Vellum's "API Key Header" authentication). */
+  apiKeyHeader?: { name: string; value: string };
   /** Share of finishes never delivered. */
   dropRate?: number;
   /** Share of finishes delivered twice (each with the same event id). */
   duplicateRate?: number;
-  /** Share of deliveries signed with a wrong secret. */
+  /** Share of deliveries with wrong credentials: signed with a wrong secret, a wrong token and a wrong API key. */
   badSignatureRate?: number;
   /** Delay before each delivery, in ms: fixed or uniform in `[min, max]`. @default 0 */
   delayMs?: number | { min: number; max: number };

@@ -1,18 +1,18 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { checkFaults, checkRate, DEFAULT_FAULTS } from './faults.js';
+import { buildDeployments, checkOptions } from './configure.js';
+import { checkFaults, DEFAULT_FAULTS } from './faults.js';
 import { decodeSegment, readBody, Reply, type ReplyHooks } from './http.js';
-import { fakeDeploymentId } from './ids.js';
 import { hashSeed, mulberry32 } from './internal/random.js';
 import type { FakeVellum, FakeVellumOptions, FaultOptions } from './options.js';
 import { defaultResponder } from './responder.js';
-import type { Deployments, RouteContext } from './routes/context.js';
+import type { RouteContext } from './routes/context.js';
 import { handleDeployment } from './routes/deployments.js';
 import { handleExecutions } from './routes/executions.js';
 import { handleStatus } from './routes/status.js';
 import { handleSubmit } from './routes/submit.js';
 import { newStats } from './stats.js';
-import { ExecutionStore, type StoreDeployment } from './store.js';
+import { ExecutionStore } from './store.js';
 import type { FakeExecution, FakeHost, FakeRequestCounts, FakeStats, Responder } from './types.js';
 import { WebhookSender } from './webhooks.js';
 
@@ -22,60 +22,6 @@ const STATUS_SUFFIX = '/status';
 const DEPLOYMENTS_PREFIX = '/v1/workflow-deployments/';
 const EVENTS_SUFFIX = '/execution-events';
 const MAX_TIMER_MS = 2 ** 31 - 1;
-
-function checkOptions(options: FakeVellumOptions): void {
-  if (options.apiKey !== undefined && (typeof options.apiKey !== 'string' || options.apiKey === '')) {
-    throw new TypeError('apiKey must be a non-empty string');
-  }
-  const c = options.concurrency;
-  if (c !== undefined && !(c === Infinity || (Number.isInteger(c) && c >= 1))) {
-    throw new RangeError(`concurrency must be an integer >= 1 or Infinity, got ${String(c)}`);
-  }
-  const d = options.durationMs;
-  if (typeof d === 'number' && !(Number.isFinite(d) && d >= 0)) {
-    throw new RangeError(`durationMs must be a finite number >= 0, got ${String(d)}`);
-  }
-  if (typeof d === 'object' && !(d.min >= 0 && d.max >= d.min && Number.isFinite(d.max))) {
-    throw new RangeError(`durationMs range must satisfy 0 <= min <= max, got ${JSON.stringify(d)}`);
-  }
-  if (options.rejectRate !== undefined) checkRate('rejectRate', options.rejectRate);
-  if (options.seed !== undefined && !Number.isFinite(options.seed)) {
-    throw new RangeError(`seed must be a finite number, got ${String(options.seed)}`);
-  }
-  const m = options.maxPageSize;
-  if (m !== undefined && !(Number.isInteger(m) && m >= 1)) {
-    throw new RangeError(`maxPageSize must be an integer >= 1, got ${String(m)}`);
-  }
-  for (const key of ['listQueued', 'ignoreFilters', 'splitHosts'] as const) {
-    const value = options[key];
-    if (value !== undefined && typeof value !== 'boolean') {
-      throw new TypeError(`${key} must be a boolean, got ${String(value)}`);
-    }
-  }
-  if (options.onExchange !== undefined && typeof options.onExchange !== 'function') {
-    throw new TypeError('onExchange must be a function');
-  }
-  if (options.faults !== undefined) checkFaults(options.faults);
-}
-
-function buildDeployments(list: FakeVellumOptions['deployments']): Deployments {
-  const byId = new Map<string, StoreDeployment>();
-  const byName = new Map<string, StoreDeployment>();
-  const entries = list ?? ['demo'];
-  if (entries.length === 0) throw new RangeError('deployments must not be empty');
-  for (const entry of entries) {
-    const name = typeof entry === 'string' ? entry : entry.name;
-    if (typeof name !== 'string' || name === '')
-      throw new TypeError('a deployment name must be a non-empty string');
-    const id = typeof entry === 'string' || entry.id === undefined ? fakeDeploymentId(name) : entry.id;
-    if (byName.has(name)) throw new RangeError(`deployment name '${name}' is declared twice`);
-    if (byId.has(id)) throw new RangeError(`deployment id '${id}' is declared twice`);
-    const deployment = { id, name };
-    byId.set(id, deployment);
-    byName.set(name, deployment);
-  }
-  return { byId, byName };
-}
 
 type Endpoint = keyof FakeRequestCounts;
 

@@ -170,6 +170,29 @@ describe('WebhookSender', () => {
     expect(again.stats).toEqual(stats);
   });
 
+  it('authenticates with a bearer token and an API-key header, without HMAC when no secret is set', async () => {
+    const target = await receiver();
+    servers.push(target.server);
+    const stats = newStats();
+    const options = {
+      url: target.url,
+      bearerToken: 'tok',
+      apiKeyHeader: { name: 'X-Hook-Key', value: 'k1' },
+    };
+    const sender = new WebhookSender(options, 1, stats);
+    sender.deliver(execution(1));
+    await sender.idle();
+    const forging = new WebhookSender({ ...options, badSignatureRate: 1 }, 1, stats);
+    forging.deliver(execution(2));
+    await forging.idle();
+    await Promise.all([sender.close(), forging.close()]);
+    const [good, forged] = target.deliveries;
+    expect(good!.headers).toMatchObject({ authorization: 'Bearer tok', 'x-hook-key': 'k1' });
+    expect(good!.headers).not.toHaveProperty('x-vellum-signature');
+    expect(good!.headers).not.toHaveProperty('x-vellum-timestamp');
+    expect(forged!.headers).toMatchObject({ authorization: 'Bearer tok-wrong', 'x-hook-key': 'k1-wrong' });
+  });
+
   it('counts a refused or unreachable delivery as failed, without retrying', async () => {
     const refusing = await receiver(401);
     servers.push(refusing.server);

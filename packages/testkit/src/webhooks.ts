@@ -1,6 +1,6 @@
 /**
  * Signed webhook deliveries from the fake, as Vellum sends them when an execution is fulfilled or rejected, with
- * faults: a share dropped, a share delivered twice, a delay, a share signed with the wrong secret. Fire and forget:
+ * faults: a share dropped, a share delivered twice, a delay, a share with wrong credentials. Fire and forget:
  * a failed delivery is counted, not retried (Vellum's own retry policy is not documented).
  */
 import { createHmac, randomUUID } from 'node:crypto';
@@ -92,10 +92,24 @@ export class WebhookSender {
     return delay.min + this.#random() * (delay.max - delay.min);
   }
 
+  /** The authentication headers of one delivery: each configured method, all wrong for a forged one. */
+  #credentials(body: string, timestamp: number, forged: boolean): Record<string, string> {
+    const { secret, bearerToken, apiKeyHeader } = this.#options;
+    const wrong = (value: string): string => (forged ? `${value}-wrong` : value);
+    const headers: Record<string, string> = {};
+    if (secret !== undefined) {
+      headers['x-vellum-timestamp'] = String(timestamp);
+      headers['x-vellum-signature'] = sign(wrong(secret), timestamp, this.#options.url, body);
+    }
+    if (bearerToken !== undefined) headers['authorization'] = `Bearer ${wrong(bearerToken)}`;
+    if (apiKeyHeader !== undefined) headers[apiKeyHeader.name.toLowerCase()] = wrong(apiKeyHeader.value);
+    return headers;
+  }
+
   #post(body: string, badSignature: boolean, settle: () => void): void {
     const url = this.#url;
     const timestamp = Math.floor(Date.now() / 1000);
-    const secret = badSignature ? `${this.#options.secret}-wrong` : this.#options.secret;
+    const headers = this.#credentials(body, timestamp, badSignature);
     const https = url.protocol === 'https:';
     let done = false;
     let answered = false;
@@ -115,8 +129,7 @@ export class WebhookSender {
         headers: {
           'content-type': 'application/json',
           'content-length': Buffer.byteLength(body),
-          'x-vellum-timestamp': String(timestamp),
-          'x-vellum-signature': sign(secret, timestamp, this.#options.url, body),
+          ...headers,
         },
       },
       (res) => {
