@@ -1,6 +1,6 @@
 /** The HTTP plumbing of the fake: one {@link Reply} per request (it answers, counts and records), and body reading. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { FakeExchange, FakeHost, FakeStats } from './types.js';
+import type { FakeExchange, FakeHost, FakeHostileFault, FakeStats } from './types.js';
 
 /** Request bodies larger than this are refused with 413. */
 export const MAX_BODY_BYTES = 10 * 1024 * 1024;
@@ -39,10 +39,10 @@ export class Reply {
     this.#hooks = hooks;
   }
 
-  /** Answers `payload` as JSON. */
-  json(status: number, payload: unknown, headers?: Record<string, string>): void {
+  /** Answers `payload` as JSON (`fault`: the hostile mode this answer is, reported with the exchange). */
+  json(status: number, payload: unknown, headers?: Record<string, string>, fault?: FakeHostileFault): void {
     const text = JSON.stringify(payload);
-    this.text(status, text, 'application/json', headers);
+    this.text(status, text, 'application/json', headers, fault);
   }
 
   /** Answers Vellum's error shape `{"detail": message}`. */
@@ -56,7 +56,7 @@ export class Reply {
     text: string,
     contentType: string,
     headers?: Record<string, string>,
-    fault?: string,
+    fault?: FakeHostileFault,
   ): void {
     this.#head(status, Buffer.byteLength(text), contentType, headers);
     this.res.end(text);
@@ -67,7 +67,7 @@ export class Reply {
    * Answers `prefix + 'x' * padBytes + suffix` as JSON, streamed in chunks with backpressure, so a 100 MB answer is
    * never held in memory. The exchange reports `recorded` instead of the body.
    */
-  padded(prefix: string, padBytes: number, suffix: string, recorded: unknown, fault: string): void {
+  padded(prefix: string, padBytes: number, suffix: string, recorded: unknown, fault: FakeHostileFault): void {
     const res = this.res;
     this.#head(200, Buffer.byteLength(prefix) + padBytes + Buffer.byteLength(suffix), 'application/json');
     res.write(prefix);
@@ -89,7 +89,7 @@ export class Reply {
   }
 
   /** Answers a redirect with an empty body. */
-  redirect(status: number, location: string, fault: string): void {
+  redirect(status: number, location: string, fault: FakeHostileFault): void {
     this.#head(status, 0, 'application/json', { location });
     this.res.end();
     this.#record(status, () => undefined, fault);
@@ -107,7 +107,7 @@ export class Reply {
     this.res.writeHead(status, { 'content-type': contentType, 'content-length': length, ...headers });
   }
 
-  #record(status: number, body: () => unknown, fault: string | undefined): void {
+  #record(status: number, body: () => unknown, fault: FakeHostileFault | undefined): void {
     const onExchange = this.#hooks.onExchange;
     if (onExchange === undefined) return;
     const exchange: FakeExchange = {

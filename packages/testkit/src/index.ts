@@ -28,6 +28,7 @@ export type {
   FakeFaultCounts,
   FakeHost,
   FakeExchange,
+  FakeHostileFault,
   FakeOutcome,
   FakeResponse,
   Responder,

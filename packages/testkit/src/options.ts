@@ -2,7 +2,7 @@
 import type { FakeExchange, FakeExecution, FakeExecutionRequest, FakeStats, Responder } from './types.js';
 
 /**
- * Fault injection settings. Every rate is a share in [0, 1], drawn from one PRNG seeded by the server's `seed`
+ * Fault injection settings (see {@link FakeHostileFault} for how `onExchange` marks the hostile answers). Every rate is a share in [0, 1], drawn from one PRNG seeded by the server's `seed`
  * (a rate of 0 draws nothing, so adding a fault never shifts the draws of the others). Each injected fault is
  * counted in `stats.faultsInjected`. The last six are hostile-server modes: answers no well-behaved Vellum gives,
  * for proving a client survives them.

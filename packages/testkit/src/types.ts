@@ -136,9 +136,13 @@ export interface FakeExchange {
    * when empty. An `oversizeStatusBytes` answer is reported with its padding replaced by a short marker.
    */
   responseBody: unknown;
-  /** Set when the answer is an injected hostile fault, off-contract on purpose (e.g. `'garbleStatus'`). */
-  fault?: string;
+  /** Set when the answer is an injected hostile fault, off-contract on purpose. */
+  fault?: FakeHostileFault;
 }
+
+/** The hostile modes of {@link FaultOptions} whose answers an exchange reports (named after their option). */
+export type FakeHostileFault =
+  'garbleSubmitAfterAccept' | 'duplicateExecutionId' | 'garbleStatus' | 'redirectStatus' | 'oversizeStatus';
 /** What the responder and the duration function are told about a new execution. */
 export interface FakeExecutionRequest {
   executionId: string;

@@ -87,7 +87,8 @@ describe('hostile submit modes', () => {
   });
 
   it('duplicateExecutionIdRate: answers an earlier execution id and creates none', async () => {
-    const fake = await start({ durationMs: 0 });
+    const exchanges: FakeExchange[] = [];
+    const fake = await start({ durationMs: 0, onExchange: (x) => exchanges.push(x) });
     const first = (await submit(fake, body({ q: 'a' }))).body.execution_id;
     fake.setFaults({ duplicateExecutionIdRate: 1 });
     const again = await submit(fake, body({ q: 'b' }, { external_id: 'dup-2' }));
@@ -96,6 +97,7 @@ describe('hostile submit modes', () => {
     expect(fake.stats.executionsCreated).toBe(1);
     expect(fake.byExternalId('dup-2')).toBeUndefined();
     expect(fake.stats.faultsInjected.duplicateIds).toBe(1);
+    expect(exchanges.map((x) => x.fault)).toEqual([undefined, 'duplicateExecutionId']);
   });
 
   it('duplicateExecutionIdRate: the very first submit is served normally (no earlier id)', async () => {

@@ -40,7 +40,7 @@ export function handleSubmit(ctx: RouteContext, reply: Reply, raw: string): void
   if (store.size > 0 && chance(ctx, faults.duplicateExecutionIdRate)) {
     stats.faultsInjected.duplicateIds++;
     const earlier = store.at(Math.floor(ctx.faultRandom() * store.size))!;
-    reply.json(200, { execution_id: earlier.id });
+    reply.json(200, { execution_id: earlier.id }, undefined, 'duplicateExecutionId');
     return;
   }
   let execution: FakeExecution;
