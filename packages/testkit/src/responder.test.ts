@@ -29,7 +29,7 @@ describe('defaultResponder', () => {
 
   it('rejects with fake_reject and fake_error_code', () => {
     expect(defaultResponder(req([s('fake_reject', 'bad')]), high)).toEqual({
-      error: { message: 'bad', code: 'WORKFLOW_EXECUTION_ERROR' },
+      error: { message: 'bad', code: 'NODE_EXECUTION' },
     });
     expect(defaultResponder(req([s('fake_error_code', 'LLM_PROVIDER')]), high)).toEqual({
       error: { message: 'Workflow rejected by the fake server', code: 'LLM_PROVIDER' },

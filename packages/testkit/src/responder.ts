@@ -13,8 +13,8 @@ const CONTROL_SET: ReadonlySet<string> = new Set(CONTROL_INPUTS);
 
 /** Message of a rejection that no control input worded. */
 export const DEFAULT_REJECT_MESSAGE = 'Workflow rejected by the fake server';
-/** Code of a rejection that no control input set. */
-export const DEFAULT_ERROR_CODE = 'WORKFLOW_EXECUTION_ERROR';
+/** Code of a rejection that no control input set (a `WorkflowExecutionEventErrorCode`). */
+export const DEFAULT_ERROR_CODE = 'NODE_EXECUTION';
 
 function asNumber(value: unknown): number | undefined {
   if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
@@ -43,7 +43,8 @@ function asObject(value: unknown): Record<string, unknown> | undefined {
  * inputs, which script the execution instead (string forms are accepted too, so CSV datasets can use them):
  *
  * - `fake_reject` (string): reject with that message;
- * - `fake_error_code` (string): reject with that code (with `fake_reject`'s message, or the default one);
+ * - `fake_error_code` (string): reject with that code (with `fake_reject`'s message, or the default one); a code
+ *   outside `WORKFLOW_EXECUTION_ERROR_CODES` makes the status answer off-contract (to test a client's tolerance);
  * - `fake_duration_ms` (number): run for that long;
  * - `fake_outputs` (object, or a JSON string of one): these outputs instead of the echo;
  * - `fake_never_finish` (`true` or `"true"`): never finish.

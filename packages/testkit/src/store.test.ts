@@ -1,20 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { defaultResponder } from './responder.js';
+import { newStats } from './stats.js';
 import { ExecutionStore, type CreateRequest, type StoreOptions } from './store.js';
 import type { FakeStats } from './types.js';
 
 function stats(): FakeStats {
-  return {
-    requests: { submit: 0, status: 0, events: 0, other: 0 },
-    responses: {},
-    executionsCreated: 0,
-    maxRunning: 0,
-    running: 0,
-    queued: 0,
-    finished: 0,
-    faultsInjected: { rateLimited: 0, serverErrors: 0, dropped: 0, lagged404: 0 },
-    webhooks: { sent: 0, dropped: 0, duplicated: 0, failed: 0 },
-  };
+  return newStats();
 }
 
 function store(options: Partial<StoreOptions> = {}): ExecutionStore {

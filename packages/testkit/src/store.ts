@@ -1,12 +1,12 @@
 import { Fifo, MinHeap } from './internal/heap.js';
 import { hashSeed, mulberry32, sequentialUuid, type Random } from './internal/random.js';
+import type { FakeVellumOptions } from './options.js';
 import type {
   FakeExecution,
   FakeExecutionRequest,
   FakeInput,
   FakeOutcome,
   FakeStats,
-  FakeVellumOptions,
   Responder,
 } from './types.js';
 
@@ -51,6 +51,7 @@ interface StoredExecution extends FakeExecution {
 export class ExecutionStore {
   readonly #options: StoreOptions;
   readonly #byId = new Map<string, StoredExecution>();
+  readonly #all: StoredExecution[] = [];
   readonly #byExternalId = new Map<string, StoredExecution>();
   readonly #byDeployment = new Map<string, StoredExecution[]>();
   readonly #running = new MinHeap<StoredExecution>();
@@ -66,6 +67,16 @@ export class ExecutionStore {
   /** Every execution, in creation order. */
   values(): IterableIterator<FakeExecution> {
     return this.#byId.values();
+  }
+
+  /** How many executions exist. */
+  get size(): number {
+    return this.#all.length;
+  }
+
+  /** The `index`-th execution created (0-based). */
+  at(index: number): FakeExecution | undefined {
+    return this.#all[index];
   }
 
   /** The execution with this id. */
@@ -127,6 +138,7 @@ export class ExecutionStore {
       outcome,
     };
     this.#byId.set(id, execution);
+    this.#all.push(execution);
     if (request.externalId !== null) this.#byExternalId.set(request.externalId, execution);
     let list = this.#byDeployment.get(request.deployment.id);
     if (list === undefined) this.#byDeployment.set(request.deployment.id, (list = []));

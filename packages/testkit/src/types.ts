@@ -45,11 +45,51 @@ export interface FakeExecution {
   readonly neverFinishes: boolean;
 }
 
+/**
+ * Request counts by the endpoint the path names, whether or not it was served (a wrong method answers 405, an
+ * endpoint on the wrong host of `splitHosts` 404); `other`: any path that names no endpoint.
+ */
+export interface FakeRequestCounts {
+  submit: number;
+  status: number;
+  /** Execution lists (`GET /v1/workflow-deployments/{id}/execution-events`). */
+  events: number;
+  /** Deployment reads (`GET /v1/workflow-deployments/{id or name}`). */
+  deployments: number;
+  other: number;
+}
+
+/** Injected faults, one counter per kind (see {@link FaultOptions}). */
+export interface FakeFaultCounts {
+  rateLimited: number;
+  serverErrors: number;
+  dropped: number;
+  lagged404: number;
+  /** Submits that created an execution and answered 200 with a broken body (`garbleSubmitAfterAcceptRate`). */
+  garbledSubmits: number;
+  /** Submits that created an execution and were never answered (`submitTimeoutAfterAcceptRate`). */
+  heldSubmits: number;
+  /** Status answers 200 with a broken body (`garbleStatusRate`). */
+  garbledStatuses: number;
+  /** Status answers 302 (`redirectStatusRate`). */
+  redirectedStatuses: number;
+  /** Status answers padded to `oversizeStatusBytes`. */
+  oversizedStatuses: number;
+  /** Submits answered with an earlier execution's id, creating none (`duplicateExecutionIdRate`). */
+  duplicateIds: number;
+}
+
 /** Live counters of a fake server. */
 export interface FakeStats {
-  /** Requests received, by endpoint (`other`: anything unrouted, including wrong methods). */
-  requests: { submit: number; status: number; events: number; other: number };
-  /** Responses sent, by HTTP status code as a string (dropped submits have no response). */
+  /** Requests received, by endpoint, over both hosts. */
+  requests: FakeRequestCounts;
+  /**
+   * Requests by host, then endpoint. With `splitHosts` the host is the listener that received the request; with
+   * one listener it is the host the endpoint belongs to at Vellum (execute and status: `predict`; deployment reads
+   * and execution lists: `api`; anything unrouted: `predict`).
+   */
+  requestsByHost: { predict: FakeRequestCounts; api: FakeRequestCounts };
+  /** Responses sent, by HTTP status code as a string (dropped and held submits have no response). */
   responses: Record<string, number>;
   executionsCreated: number;
   /** The most executions ever running at once. */
@@ -60,45 +100,49 @@ export interface FakeStats {
   queued: number;
   /** Executions `FULFILLED` or `REJECTED`. */
   finished: number;
-  faultsInjected: { rateLimited: number; serverErrors: number; dropped: number; lagged404: number };
+  faultsInjected: FakeFaultCounts;
   /** Webhook deliveries: answered 2xx, dropped on purpose, sent twice, failed (refused or unreachable). */
   webhooks: WebhookStats;
 }
 
-/** Fault injection settings. Every rate is a share in [0, 1]. */
-export interface FaultOptions {
-  /**
-   * Share of submit and status requests answered `429 {"detail":"Too many requests"}` with `Retry-After`.
-   * @default 0
-   */
-  rateLimitRate: number;
-  /**
-   * `Retry-After` of those 429s, in whole seconds (0 allowed).
-   * @default 1
-   */
-  retryAfterSeconds: number;
-  /**
-   * Share of submit and status requests answered 500, 502 or 503 without doing anything.
-   * @default 0
-   */
-  serverErrorRate: number;
-  /**
-   * Share of valid submits where the execution is created but the socket is destroyed without a response.
-   * @default 0
-   */
-  dropAfterAcceptRate: number;
-  /**
-   * A status request for an execution younger than this (ms) answers 404, like Vellum's lag.
-   * @default 0
-   */
-  statusLagMs: number;
-  /**
-   * Share of executions that stay `INITIATED` forever.
-   * @default 0
-   */
-  neverFinishRate: number;
+/** Webhook counters of a fake server. */
+export interface WebhookStats {
+  sent: number;
+  dropped: number;
+  duplicated: number;
+  failed: number;
 }
 
+/** Which of Vellum's two hosts a request reached (see {@link FakeStats.requestsByHost}). */
+export type FakeHost = 'predict' | 'api';
+
+/**
+ * One answered request, as `onExchange` reports it: what the client sent and what the fake answered, so contract
+ * tests can parse both with the official SDK's schemas.
+ */
+export interface FakeExchange {
+  /** The host that answered (see {@link FakeStats.requestsByHost}). */
+  host: FakeHost;
+  method: string;
+  /** The path without the query, e.g. `/v1/execute-workflow-async`. */
+  path: string;
+  /** The raw query string without `?` (`''` when none). */
+  query: string;
+  /** The request body parsed as JSON; the raw text when it is not JSON; `undefined` when there was none. */
+  requestBody: unknown;
+  status: number;
+  /**
+   * The response body parsed as JSON, as sent; the raw text when it is not JSON (a garbled answer); `undefined`
+   * when empty. An `oversizeStatusBytes` answer is reported with its padding replaced by a short marker.
+   */
+  responseBody: unknown;
+  /** Set when the answer is an injected hostile fault, off-contract on purpose. */
+  fault?: FakeHostileFault;
+}
+
+/** The hostile modes of {@link FaultOptions} whose answers an exchange reports (named after their option). */
+export type FakeHostileFault =
+  'garbleSubmitAfterAccept' | 'duplicateExecutionId' | 'garbleStatus' | 'redirectStatus' | 'oversizeStatus';
 /** What the responder and the duration function are told about a new execution. */
 export interface FakeExecutionRequest {
   executionId: string;
@@ -124,107 +168,3 @@ export type FakeResponse = FakeOutcome & { durationMs?: number; neverFinishes?: 
  * seed and the execution's external id (or its creation number), so outcomes are reproducible.
  */
 export type Responder = (req: FakeExecutionRequest, random: () => number) => FakeResponse;
-
-/** A deployment the fake knows. */
-export interface FakeDeployment {
-  readonly name: string;
-  /** @default a stable uuid-like string derived from the name */
-  readonly id?: string;
-}
-
-/** Options of {@link startFakeVellum}. */
-export interface FakeVellumOptions {
-  /**
-   * The key `X-API-KEY` must equal; anything else gets 403.
-   * @default 'test-key'
-   */
-  apiKey?: string;
-  /**
-   * Known deployments, by name or `{name, id}`.
-   * @default ['demo']
-   */
-  deployments?: readonly (string | FakeDeployment)[];
-  /**
-   * Server-side limit of running executions; above it executions queue FIFO as `PENDING`.
-   * @default Infinity
-   */
-  concurrency?: number;
-  /**
-   * Run time of an execution in ms: fixed, uniform in `[min, max]`, or computed per request.
-   * A responder's `durationMs` and the `fake_duration_ms` control input take precedence.
-   * @default 50
-   */
-  durationMs?: number | { min: number; max: number } | ((req: FakeExecutionRequest) => number);
-  /**
-   * Decides outputs or rejection per execution.
-   * @default defaultResponder (echo inputs, honour `fake_*` control inputs and `rejectRate`)
-   */
-  responder?: Responder;
-  /**
-   * Share of executions the default responder rejects (ignored by a custom responder).
-   * @default 0
-   */
-  rejectRate?: number;
-  /**
-   * Seed of every random choice (outcomes, durations, faults, ids).
-   * @default 1
-   */
-  seed?: number;
-  /** Fault injection; see {@link FaultOptions}. All default to 0 (no faults). */
-  faults?: Partial<FaultOptions>;
-  /** Send a signed webhook to this URL when an execution is fulfilled or rejected, as Vellum does. */
-  webhook?: WebhookOptions;
-  /**
-   * Interface to listen on.
-   * @default '127.0.0.1'
-   */
-  host?: string;
-  /**
-   * Port to listen on; 0 picks a free one.
-   * @default 0
-   */
-  port?: number;
-}
-
-/** A running fake Vellum server. */
-export interface FakeVellum {
-  /** Base URL, e.g. `http://127.0.0.1:43123`; endpoints live under `/v1/...`. */
-  readonly url: string;
-  readonly port: number;
-  /** Live counters (state is brought up to date on every read). */
-  readonly stats: FakeStats;
-  /** Every execution, in creation order. */
-  executions(): IterableIterator<FakeExecution>;
-  /** The execution with this id. */
-  execution(id: string): FakeExecution | undefined;
-  /** The execution with this external id. */
-  byExternalId(externalId: string): FakeExecution | undefined;
-  /** Changes fault injection from now on (merged into the current settings). */
-  setFaults(faults: Partial<FaultOptions>): void;
-  /** Closes the server and every socket, clears timers. Idempotent. */
-  close(): Promise<void>;
-}
-
-/** Webhook deliveries of the fake, with faults. Rates are shares in [0, 1]; all default to 0. */
-export interface WebhookOptions {
-  /** Where deliveries are POSTed (the URL the signature covers). */
-  url: string;
-  /** The signing secret. */
-  secret: string;
-  /** Share of finishes never delivered. */
-  dropRate?: number;
-  /** Share of finishes delivered twice (each with the same event id). */
-  duplicateRate?: number;
-  /** Share of deliveries signed with a wrong secret. */
-  badSignatureRate?: number;
-  /** Delay before each delivery, in ms: fixed or uniform in `[min, max]`. @default 0 */
-  delayMs?: number | { min: number; max: number };
-}
-
-/** Webhook counters of a fake server. */
-export interface WebhookStats {
-  sent: number;
-  dropped: number;
-  duplicated: number;
-  failed: number;
-}

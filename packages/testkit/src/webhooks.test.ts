@@ -1,10 +1,13 @@
 import { createHmac } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { serialization } from 'vellum-ai';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startFakeVellum } from './server.js';
-import type { FakeExecution, WebhookOptions, WebhookStats } from './types.js';
-import { WEBHOOK_API_VERSION, WebhookSender } from './webhooks.js';
+import type { WebhookOptions } from './options.js';
+import type { FakeExecution, WebhookStats } from './types.js';
+import { WebhookSender } from './webhooks.js';
+import { WEBHOOK_API_VERSION } from './wire.js';
 
 const SECRET = 'hmac-token';
 
@@ -51,10 +54,10 @@ function execution(i: number, status: 'FULFILLED' | 'REJECTED' = 'FULFILLED'): F
     deploymentName: 'demo',
     releaseTag: 'LATEST',
     inputs: [],
-    metadata: null,
+    metadata: { run: 'r-1' },
     status,
     outputs: status === 'FULFILLED' ? { answer: `a${i}` } : null,
-    error: status === 'REJECTED' ? { message: 'boom', code: 'WORKFLOW_ERROR' } : null,
+    error: status === 'REJECTED' ? { message: 'boom', code: 'LLM_PROVIDER' } : null,
     createdAt: 1_000,
     startedAt: 1_000,
     finishedAt: 2_000,
@@ -89,33 +92,63 @@ async function sendAll(
 
 describe('WebhookSender', () => {
   it('POSTs a signed envelope per finish that Vellum’s HMAC check accepts', async () => {
+    const before = Math.floor(Date.now() / 1000);
     const { stats, deliveries, url } = await sendAll({}, 5);
+    const after = Math.ceil(Date.now() / 1000);
     expect(stats).toEqual({ sent: 5, dropped: 0, duplicated: 0, failed: 0 });
     expect(deliveries).toHaveLength(5);
     for (const delivery of deliveries) {
       expect(validSignature(delivery, url)).toBe(true);
       expect(delivery.url).toBe('/hooks/vellum');
       expect(delivery.headers['content-type']).toBe('application/json');
-      expect(Math.abs(Number(delivery.headers['x-vellum-timestamp']) - Date.now() / 1000)).toBeLessThan(60);
+      // Unix seconds taken while sending: between the clock readings around the send, however slow the machine.
+      const timestamp = Number(delivery.headers['x-vellum-timestamp']);
+      expect(Number.isInteger(timestamp) && timestamp >= before && timestamp <= after).toBe(true);
     }
-    const rejected = deliveries
-      .map((d) => JSON.parse(d.body) as Record<string, unknown>)
-      .find((e) => e['span_id'] === 'exec-0');
-    expect(rejected).toMatchObject({
+    const events = deliveries.map((d) => JSON.parse(d.body) as Record<string, unknown>);
+    const rejected = events.find((e) => e['span_id'] === 'exec-0');
+    expect(rejected).toEqual({
+      id: expect.any(String),
       api_version: WEBHOOK_API_VERSION,
       timestamp: new Date(2_000).toISOString(),
       name: 'workflow.execution.rejected',
+      trace_id: expect.any(String),
       span_id: 'exec-0',
-      parent: { type: 'WORKFLOW_RELEASE_TAG', span_id: 'exec-0', external_id: 'ext-0', parent: null },
-      body: { outputs: null, error: { message: 'boom', code: 'WORKFLOW_ERROR' } },
+      parent: {
+        type: 'WORKFLOW_RELEASE_TAG',
+        span_id: 'exec-0',
+        parent: null,
+        links: null,
+        deployment_id: 'dep-1',
+        deployment_name: 'demo',
+        deployment_history_item_id: expect.any(String),
+        release_tag_id: expect.any(String),
+        release_tag_name: 'LATEST',
+        external_id: 'ext-0',
+        metadata: { run: 'r-1' },
+        workflow_version_id: expect.any(String),
+      },
+      // The status code LLM_PROVIDER is PROVIDER_ERROR in VellumSdkErrorCodeEnum; a rejected body has no outputs.
+      body: {
+        workflow_definition: { id: expect.any(String), name: 'demo', module: ['workflow', 'demo'] },
+        error: { message: 'boom', code: 'PROVIDER_ERROR' },
+      },
     });
-    const fulfilled = deliveries
-      .map((d) => JSON.parse(d.body) as Record<string, unknown>)
-      .find((e) => e['span_id'] === 'exec-1');
+    const fulfilled = events.find((e) => e['span_id'] === 'exec-1');
     expect(fulfilled).toMatchObject({
       name: 'workflow.execution.fulfilled',
-      body: { outputs: { answer: 'a1' }, error: null },
+      body: { outputs: { answer: 'a1' } },
     });
+    expect(fulfilled?.['body']).not.toHaveProperty('error');
+    // Every envelope parses strictly with the SDK's schema for its event (members of serialization.WorkflowEvent).
+    for (const event of events) {
+      const schema =
+        event['name'] === 'workflow.execution.fulfilled'
+          ? serialization.WorkflowExecutionFulfilledEvent
+          : serialization.WorkflowExecutionRejectedEvent;
+      expect(schema.parse(event, { unrecognizedObjectKeys: 'fail' })).toMatchObject({ ok: true });
+      expect(serialization.WorkflowEvent.parse(event, { unrecognizedObjectKeys: 'fail' }).ok).toBe(true);
+    }
   });
 
   it('drops, doubles and forges at the seeded rates, the same way for the same seed', async () => {
@@ -139,6 +172,29 @@ describe('WebhookSender', () => {
     expect(ids.length - new Set(ids).size).toBe(stats.duplicated);
     const again = await sendAll(options, n);
     expect(again.stats).toEqual(stats);
+  });
+
+  it('authenticates with a bearer token and an API-key header, without HMAC when no secret is set', async () => {
+    const target = await receiver();
+    servers.push(target.server);
+    const stats = newStats();
+    const options = {
+      url: target.url,
+      bearerToken: 'tok',
+      apiKeyHeader: { name: 'X-Hook-Key', value: 'k1' },
+    };
+    const sender = new WebhookSender(options, 1, stats);
+    sender.deliver(execution(1));
+    await sender.idle();
+    const forging = new WebhookSender({ ...options, badSignatureRate: 1 }, 1, stats);
+    forging.deliver(execution(2));
+    await forging.idle();
+    await Promise.all([sender.close(), forging.close()]);
+    const [good, forged] = target.deliveries;
+    expect(good!.headers).toMatchObject({ authorization: 'Bearer tok', 'x-hook-key': 'k1' });
+    expect(good!.headers).not.toHaveProperty('x-vellum-signature');
+    expect(good!.headers).not.toHaveProperty('x-vellum-timestamp');
+    expect(forged!.headers).toMatchObject({ authorization: 'Bearer tok-wrong', 'x-hook-key': 'k1-wrong' });
   });
 
   it('counts a refused or unreachable delivery as failed, without retrying', async () => {
@@ -194,6 +250,7 @@ describe('startFakeVellum({webhook})', () => {
         body: JSON.stringify({
           workflow_deployment_name: 'demo',
           external_id: 'case-1',
+          metadata: { run: 'r-9' },
           inputs: [{ name: 'q', type: 'STRING', value: 'hello' }],
         }),
       });
@@ -203,9 +260,13 @@ describe('startFakeVellum({webhook})', () => {
       expect(event).toMatchObject({
         name: 'workflow.execution.fulfilled',
         span_id: execution_id,
-        parent: { external_id: 'case-1' },
+        parent: { external_id: 'case-1', metadata: { run: 'r-9' } },
       });
       expect(validSignature(target.deliveries[0]!, target.url)).toBe(true);
+      const strict = serialization.WorkflowExecutionFulfilledEvent.parse(event, {
+        unrecognizedObjectKeys: 'fail',
+      });
+      expect(strict).toMatchObject({ ok: true });
     } finally {
       await fake.close();
     }

@@ -1,16 +1,15 @@
 /**
  * Signed webhook deliveries from the fake, as Vellum sends them when an execution is fulfilled or rejected, with
- * faults: a share dropped, a share delivered twice, a delay, a share signed with the wrong secret. Fire and forget:
+ * faults: a share dropped, a share delivered twice, a delay, a share with wrong credentials. Fire and forget:
  * a failed delivery is counted, not retried (Vellum's own retry policy is not documented).
  */
 import { createHmac, randomUUID } from 'node:crypto';
 import { Agent, request } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { hashSeed, mulberry32 } from './internal/random.js';
-import type { FakeExecution, WebhookOptions, WebhookStats } from './types.js';
-
-/** The `api_version` of the fake's envelopes (the one Vellum's webhook documentation shows). */
-export const WEBHOOK_API_VERSION = '2024-10-25';
+import type { WebhookOptions } from './options.js';
+import type { FakeExecution, WebhookStats } from './types.js';
+import { webhookEvent } from './wire.js';
 
 /** How long a delivery may take before it is abandoned and counted as failed, in ms. */
 const DELIVERY_TIMEOUT_MS = 10_000;
@@ -55,26 +54,7 @@ export class WebhookSender {
       return;
     }
     if (twice) this.#stats.duplicated += 1;
-    const body = JSON.stringify({
-      id: randomUUID(),
-      timestamp: new Date(execution.finishedAt ?? Date.now()).toISOString(),
-      api_version: WEBHOOK_API_VERSION,
-      trace_id: randomUUID(),
-      span_id: execution.id,
-      name: execution.status === 'FULFILLED' ? 'workflow.execution.fulfilled' : 'workflow.execution.rejected',
-      parent: {
-        type: 'WORKFLOW_RELEASE_TAG',
-        span_id: execution.id,
-        external_id: execution.externalId,
-        workflow_deployment: { id: execution.deploymentId, name: execution.deploymentName },
-        release_tag: execution.releaseTag,
-        parent: null,
-      },
-      body: {
-        outputs: execution.status === 'FULFILLED' ? execution.outputs : null,
-        error: execution.status === 'REJECTED' ? execution.error : null,
-      },
-    });
+    const body = JSON.stringify(webhookEvent(execution, randomUUID()));
     for (let i = twice ? 2 : 1; i > 0; i--) {
       const delivery = new Promise<void>((settle) => {
         const timer = setTimeout(() => {
@@ -112,10 +92,24 @@ export class WebhookSender {
     return delay.min + this.#random() * (delay.max - delay.min);
   }
 
+  /** The authentication headers of one delivery: each configured method, all wrong for a forged one. */
+  #credentials(body: string, timestamp: number, forged: boolean): Record<string, string> {
+    const { secret, bearerToken, apiKeyHeader } = this.#options;
+    const wrong = (value: string): string => (forged ? `${value}-wrong` : value);
+    const headers: Record<string, string> = {};
+    if (secret !== undefined) {
+      headers['x-vellum-timestamp'] = String(timestamp);
+      headers['x-vellum-signature'] = sign(wrong(secret), timestamp, this.#options.url, body);
+    }
+    if (bearerToken !== undefined) headers['authorization'] = `Bearer ${wrong(bearerToken)}`;
+    if (apiKeyHeader !== undefined) headers[apiKeyHeader.name.toLowerCase()] = wrong(apiKeyHeader.value);
+    return headers;
+  }
+
   #post(body: string, badSignature: boolean, settle: () => void): void {
     const url = this.#url;
     const timestamp = Math.floor(Date.now() / 1000);
-    const secret = badSignature ? `${this.#options.secret}-wrong` : this.#options.secret;
+    const headers = this.#credentials(body, timestamp, badSignature);
     const https = url.protocol === 'https:';
     let done = false;
     let answered = false;
@@ -135,8 +129,7 @@ export class WebhookSender {
         headers: {
           'content-type': 'application/json',
           'content-length': Buffer.byteLength(body),
-          'x-vellum-timestamp': String(timestamp),
-          'x-vellum-signature': sign(secret, timestamp, this.#options.url, body),
+          ...headers,
         },
       },
       (res) => {

@@ -1,11 +1,19 @@
 import type { FakeVellum } from '../src/index.js';
 
-/** One result of the execution-events listing. */
+/** One result of the execution list (`SlimWorkflowExecutionRead`). */
 export interface WireEvent {
   span_id: string;
-  external_id: string | null;
-  name: string;
-  timestamp: string;
+  start: string;
+  end: string | null;
+  inputs: { id: string; name: string; type: string; value: unknown }[];
+  outputs: { id: string; name: string; type: string; value: unknown }[];
+  error: { message: string; code: string } | null;
+  parent_context: {
+    external_id: string | null;
+    metadata: unknown;
+    deployment_id: string;
+    [key: string]: unknown;
+  };
 }
 
 /**
@@ -30,7 +38,7 @@ export interface JsonResponse {
   body: WireBody;
 }
 
-/** Sends a request to the fake and parses its JSON answer. */
+/** Sends a request to the fake (its api host for deployment paths) and parses its JSON answer. */
 export async function call(
   fake: FakeVellum,
   method: string,
@@ -42,7 +50,8 @@ export async function call(
   if (apiKey !== null) headers['x-api-key'] = apiKey;
   const init: RequestInit = { method, headers };
   if (body !== undefined) init.body = typeof body === 'string' ? body : JSON.stringify(body);
-  const res = await fetch(fake.url + path, init);
+  const base = path.startsWith('/v1/workflow-deployments/') ? fake.apiUrl : fake.predictUrl;
+  const res = await fetch(base + path, init);
   const text = await res.text();
   return { status: res.status, headers: res.headers, body: JSON.parse(text) as WireBody };
 }
@@ -78,8 +87,36 @@ export function body(inputs: Record<string, unknown> = {}, extra: Record<string,
   };
 }
 
-/** Polls `check` (every few ms) until it returns true; fails after `maxTries` tries. */
-export async function waitUntil(check: () => boolean | Promise<boolean>, maxTries = 1000): Promise<void> {
+/** The execution list of deployment `id` with the query `query` (e.g. `ordering=-timestamp&limit=5`). */
+export function list(
+  fake: FakeVellum,
+  id: string,
+  query = '',
+  apiKey: string | null = 'test-key',
+): Promise<JsonResponse> {
+  const path = `/v1/workflow-deployments/${encodeURIComponent(id)}/execution-events${query === '' ? '' : `?${query}`}`;
+  return call(fake, 'GET', path, undefined, apiKey);
+}
+
+/** A `filters` value selecting one external id, as in Vellum's docs tutorial. */
+export function externalIdFilter(externalId: string): string {
+  return JSON.stringify({
+    type: 'LOGICAL_CONDITION_GROUP',
+    conditions: [
+      {
+        type: 'LOGICAL_CONDITION',
+        lhs_variable: { type: 'STRING', value: 'external_id' },
+        operator: '=',
+        rhs_variable: { type: 'STRING', value: externalId },
+      },
+    ],
+    combinator: 'AND',
+    negated: false,
+  });
+}
+
+/** Polls `check` (every few ms) until it returns true; fails after `maxTries` tries (a backstop, not a timing). */
+export async function waitUntil(check: () => boolean | Promise<boolean>, maxTries = 4000): Promise<void> {
   for (let i = 0; i < maxTries; i++) {
     if (await check()) return;
     await new Promise((resolve) => setTimeout(resolve, 5));
