@@ -16,7 +16,7 @@ import type { CaseRecord, WorkflowRef } from '../types.js';
 import { wakeAll, type Landing, type RunContext } from './context.js';
 import { FlightTable, type Flight } from './flights.js';
 import { JournalWriter, readRecordAt } from './journal.js';
-import { flyCase } from './lifecycle.js';
+import { feedCases } from './feed.js';
 import {
   resolveOptions,
   type ResolvedOptions,
@@ -26,10 +26,9 @@ import {
 } from './options.js';
 import { acquireOutDir, ioError, OutDirError } from './out-dir.js';
 import { PollPlanner } from './planner.js';
-import { stoppedRecord } from './records.js';
 import { ExternalIdFinder } from './reconcile.js';
 import { ServerQueue } from './server-queue.js';
-import { planCase, prepareStart, type StartPlan } from './start.js';
+import { prepareStart, type StartPlan } from './start.js';
 import { StopControl } from './stop.js';
 import { deliver } from './track.js';
 import { createTracker } from './tracking.js';
@@ -177,42 +176,7 @@ async function execute(
   });
 
   try {
-    const inflight = new Set<Promise<void>>();
-    try {
-      for await (const c of dataset.cases()) {
-        await flights.room(
-          () => planner.window,
-          () => stop.stopping !== null,
-        );
-        const plan = planCase(start, c, readPrevious);
-        if (plan.kind === 'done') {
-          if (plan.carried !== null) land({ record: plan.carried, provisional: false });
-          else flights.countKept(plan.passed);
-          continue;
-        }
-        if (stop.stopping !== null) {
-          const tracked = plan.kind === 'track';
-          const attempt = {
-            case: c,
-            externalId: plan.externalId,
-            executionId: tracked ? plan.executionId : null,
-            attempts: tracked ? plan.attempts : plan.attempts - 1,
-            submittedAt: tracked ? plan.submittedAt : null,
-          };
-          land({ record: stoppedRecord(attempt, stop.stopping, clock.now()), provisional: true });
-          continue;
-        }
-        const flight = flyCase(ctx, c, plan).then(land);
-        inflight.add(flight);
-        void flight.finally(() => inflight.delete(flight));
-      }
-    } catch (error) {
-      stop.request(
-        'fatal',
-        `the dataset could not be read to its end: ${error instanceof Error ? error.message : String(error)}`,
-      );
-    }
-    await Promise.all(inflight);
+    await feedCases(ctx, dataset, start, readPrevious, land);
 
     const stats = client.stats;
     const meta = {
