@@ -34,25 +34,32 @@ function memoryApi(
 }
 
 describe('commentMarker', () => {
-  it('names the workflow, job and artifact, and cannot be closed early', () => {
-    expect(commentMarker('CI', 'eval', 'results')).toBe('<!-- vellum-batch:CI:eval:results -->');
-    expect(commentMarker('evil --> <b>', 'j', 'r')).toBe('<!-- vellum-batch:evil  b:j:r -->');
+  it('names the workflow and the step key, and cannot be closed early', () => {
+    expect(commentMarker('CI', 'eval:__acme_vb:1a2b3c4d')).toBe(
+      '<!-- vellum-batch:CI:eval:__acme_vb:1a2b3c4d -->',
+    );
+    expect(commentMarker('evil --> <b>', 'j:r')).toBe('<!-- vellum-batch:evil  b:j:r -->');
   });
 });
 
 describe('commentBody', () => {
   it('keeps the marker and stays under the comment limit', () => {
-    const marker = commentMarker('CI', 'eval', 'results');
+    const marker = commentMarker('CI', 'eval:__acme_vb:1a2b3c4d');
     const body = commentBody('x'.repeat(200_000), marker);
     expect(body.length).toBeLessThanOrEqual(COMMENT_LIMIT);
     expect(body).toContain('(cut: the full report is in the job summary');
     expect(body.trimEnd().endsWith(marker)).toBe(true);
     expect(commentBody('short', marker)).toBe(`short\n\n${marker}\n`);
+    // Cut at a line break: no half row of a table.
+    const rows = Array.from({ length: 2_000 }, (_, i) => `| case-${i} | ${'r'.repeat(40)} |`).join('\n');
+    const cut = commentBody(rows, marker);
+    expect(cut.length).toBeLessThanOrEqual(COMMENT_LIMIT);
+    expect(cut).toMatch(/\| r+ \|\n\n… \(cut: the full report/);
   });
 });
 
 describe('commentTarget', () => {
-  const pr = { number: 9, headRepository: repo };
+  const pr = { number: 9, headRepository: repo, headSha: null };
 
   it('comments on pull request events in auto mode only', () => {
     expect(
@@ -92,7 +99,7 @@ describe('commentTarget', () => {
   });
 
   it('skips a fork pull request with a warning, but not under pull_request_target', () => {
-    const fork = { number: 9, headRepository: 'someone/widgets' };
+    const fork = { number: 9, headRepository: 'someone/widgets', headSha: null };
     const skipped = commentTarget(
       'auto',
       { eventName: 'pull_request', pullRequest: fork, repository: repo },
@@ -129,7 +136,7 @@ describe('commentTarget', () => {
 });
 
 describe('upsertComment', () => {
-  const marker = commentMarker('CI', 'eval', 'results');
+  const marker = commentMarker('CI', 'eval:__acme_vb:1a2b3c4d');
 
   it('creates the comment the first time and updates it afterwards', async () => {
     const api = memoryApi([
@@ -150,7 +157,7 @@ describe('upsertComment', () => {
   });
 
   it('does not take another job’s comment for its own', async () => {
-    const other = commentMarker('CI', 'other-job', 'results');
+    const other = commentMarker('CI', 'other-job:__acme_vb:1a2b3c4d');
     const api = memoryApi([{ id: 1, body: `old\n${other}`, html_url: 'u1' }]);
     expect((await upsertComment(api, 9, marker, 'r')).kind).toBe('created');
   });
