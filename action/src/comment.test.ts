@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { renderMarkdown } from '@vellum-batch/core';
+import type { CaseRecord, Summary } from '@vellum-batch/core';
 import { COMMENT_LIMIT, commentBody, commentMarker, commentTarget, upsertComment } from './comment.js';
 import type { CommentsApi, IssueComment } from './comment.js';
 
@@ -55,6 +57,81 @@ describe('commentBody', () => {
     const cut = commentBody(rows, marker);
     expect(cut.length).toBeLessThanOrEqual(COMMENT_LIMIT);
     expect(cut).toMatch(/\| r+ \|\n\n… \(cut: the full report/);
+  });
+});
+
+describe('a 10,000-failure report', () => {
+  it('fits a PR comment (65,536) and a job summary whole, saying what it left out', () => {
+    const records: CaseRecord[] = Array.from({ length: 10_000 }, (_, i) => ({
+      index: i,
+      id: `case-${i}-${'q'.repeat(60)}`,
+      external_id: `vb-1-1-case-${i}`,
+      execution_id: `exec-${i}`,
+      status: i % 3 === 0 ? 'REJECTED' : 'FULFILLED',
+      passed: false,
+      outputs: {},
+      error: i % 3 === 0 ? { code: 'PROVIDER_QUOTA_EXCEEDED', message: 'quota exceeded' } : null,
+      assertions:
+        i % 3 === 0
+          ? []
+          : [
+              {
+                output: 'answer',
+                op: 'contains',
+                expected: 'refund',
+                actual: 'x'.repeat(300),
+                passed: false,
+              },
+            ],
+      attempts: 1,
+      submitted_at: null,
+      finished_at: '2026-01-01T00:00:00.000Z',
+      latency_ms: null,
+      execution_detail_url: `https://app.vellum.ai/executions/${i}`,
+    }));
+    const summary = {
+      total: 10_000,
+      passed: 0,
+      failed: 10_000,
+      fulfilled: 6_666,
+      rejected: 3_334,
+      errored: 0,
+      submit_failed: 0,
+      timed_out: 0,
+      cancelled: 0,
+      failure_rate: 1,
+      error_rate: 0,
+      gate: {
+        max_failure_rate: 0,
+        max_failures: null,
+        max_error_rate: null,
+        min_cases: 1,
+        passed: false,
+        reasons: ['failure rate 100%'],
+      },
+      verdict: 'fail',
+      workflow: { deployment_name: 'bot', deployment_id: null, release_tag: 'LATEST' },
+      shard: null,
+      run_id: 'r',
+      external_id_prefix: 'vb-1-1-',
+      dataset: { path: 'cases.jsonl', cases: 10_000 },
+      started_at: '2026-01-01T00:00:00.000Z',
+      finished_at: '2026-01-01T00:00:00.000Z',
+      duration_ms: 0,
+      latency_ms: { p50: null, p95: null, max: null },
+      api_calls: { submit: 10_000, status: 10_000, retries: 0 },
+      stopped: null,
+    } as Summary;
+    const markdown = renderMarkdown(summary, records, { maxFailures: 10_000 });
+    const marker = commentMarker('CI', 'eval:__acme_vb:1a2b3c4d');
+    const body = commentBody(markdown, marker);
+    expect(body.length).toBeLessThanOrEqual(65_536);
+    // The report fits whole: nothing is cut mid-table, the report says itself how many cases it left out.
+    expect(body).toBe(`${markdown}\n\n${marker}\n`);
+    expect(markdown).toContain('- **answer contains "refund"** × 6666: ');
+    expect(markdown).toContain('- **REJECTED · PROVIDER\\_QUOTA\\_EXCEEDED** × 3334: ');
+    expect(markdown).toMatch(/… and \d+ more: see the results artifact\./);
+    expect(markdown).toContain(`**Outcomes** ${'🟧'.repeat(13)}${'🟥'.repeat(7)}`);
   });
 });
 

@@ -290,7 +290,7 @@ describe('runAction in mode: merge', () => {
         '(did the job fail before uploading, or was it skipped or cancelled?); nothing was merged',
     );
     expect(merge.summaries[0]).toMatch(
-      /^## ❌ vellum-batch: could not merge the shards\n\nNothing was merged/,
+      /^## ❌ vellum-batch: could not merge the shards\n\n\[Workflow run\]\(https:\/\/github\.com\/acme\/widgets\/actions\/runs\/31\/attempts\/1\)\n\nNothing was merged/,
     );
     expect(merge.summaries[0]).toContain('evals-shard-2-of-3');
     expect(store.names()).toEqual(['evals-shard-1-of-3', 'evals-shard-3-of-3']);

@@ -113,7 +113,7 @@ export async function runAction(io: ActionIo, env: NodeJS.ProcessEnv, signal?: A
         : await runBatchOnce(io, inputs, context, identity, signal);
   } catch (error) {
     const message = messageOf(error);
-    const markdown = errorSummary(message, inputs?.mode);
+    const markdown = errorSummary(message, inputs?.mode, context === undefined ? '' : linksLine(context));
     await safely(io, () => io.writeSummary(markdown));
     // The sticky comment would otherwise still show the previous push's report as if it were this one's.
     if (inputs !== undefined && context !== undefined && identity !== undefined) {
@@ -214,6 +214,16 @@ async function mergeShardsOnce(io: ActionIo, env: NodeJS.ProcessEnv, inputs: Mer
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** `Commit [abc1234](…) · [Workflow run](…)` for a summary written without a report. */
+function linksLine(context: RunContext): string {
+  const commit = commitUrl(context);
+  const parts = [
+    ...(commit === null ? [] : [`Commit [${context.sha.slice(0, 7)}](${commit})`]),
+    `[Workflow run](${runUrl(context)})`,
+  ];
+  return parts.join(' · ');
 }
 
 /** Upload, summary, comment, outputs, verdict: each step's failure is a warning, the verdict still stands. */

@@ -149,6 +149,9 @@ describe('job summary text', () => {
     expect(errorSummary('input dataset: required\nsecond line')).toBe(
       '## ❌ vellum-batch: could not start\n\nNothing was submitted.\n\n    input dataset: required\n    second line\n',
     );
+    expect(errorSummary('bad', 'run', '[Workflow run](https://x.test/r)')).toBe(
+      '## ❌ vellum-batch: could not start\n\n[Workflow run](https://x.test/r)\n\nNothing was submitted.\n\n    bad\n',
+    );
   });
 
   it('stays under 1 MiB', () => {

@@ -86,8 +86,10 @@ export function conclusionOf(summary: Summary): Conclusion {
 /**
  * The job summary when nothing could run (bad inputs, bad dataset) or, with `mode: 'merge'`, when the shards could
  * not be merged.
+ *
+ * @param links - Markdown links to show under the heading (the commit, the run). @default none
  */
-export function errorSummary(message: string, mode: 'run' | 'merge' = 'run'): string {
+export function errorSummary(message: string, mode: 'run' | 'merge' = 'run', links = ''): string {
   const quoted = message
     .slice(0, 20_000)
     .split('\n')
@@ -100,7 +102,7 @@ export function errorSummary(message: string, mode: 'run' | 'merge' = 'run'): st
           'Nothing was merged, uploaded or gated; the shard artifacts are unchanged.',
         ]
       : ['could not start', 'Nothing was submitted.'];
-  return `## ❌ vellum-batch: ${title}\n\n${consequence}\n\n${quoted}\n`;
+  return `## ❌ vellum-batch: ${title}\n\n${links === '' ? '' : `${links}\n\n`}${consequence}\n\n${quoted}\n`;
 }
 
 /** Cuts a job summary to {@link JOB_SUMMARY_LIMIT} bytes of UTF-8, at a line break, with a note. */
