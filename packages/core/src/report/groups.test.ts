@@ -88,6 +88,17 @@ describe('FailureGroups', () => {
     ]);
   });
 
+  it('counts a case once in a folded family even when it fails two of its values', () => {
+    const groups = groupFailures(
+      Array.from({ length: 12 }, (_, i) =>
+        rec(`c${i}`, { assertions: [contains(`a${i}`), contains(`b${i}`)] }),
+      ),
+    );
+    expect(groups.map((x) => [x.reason, x.count])).toEqual([
+      ['answer contains (24 different expected values)', 12],
+    ]);
+  });
+
   it('stays bounded with 5,000 distinct error codes, still counting every case', () => {
     const g = new FailureGroups();
     for (let i = 0; i < 5_000; i++) {

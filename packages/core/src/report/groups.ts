@@ -54,6 +54,8 @@ interface Family {
   untracked: number;
   example: string | null;
   readonly order: number;
+  /** The case counted last: the records of a run come one at a time, each case once. */
+  lastId: string | null;
 }
 
 /**
@@ -136,11 +138,16 @@ export class FailureGroups {
         untracked: 0,
         example: message,
         order: this.#order++,
+        lastId: null,
       };
       this.#families.set(familyKey, family);
     }
-    family.count += 1;
-    if (family.caseIds.length < GROUP_CASE_IDS && !family.caseIds.includes(id)) family.caseIds.push(id);
+    // A case failing two expectations of one family (`contains "a"`, `contains "b"`) counts once in it.
+    if (family.lastId !== id) {
+      family.count += 1;
+      family.lastId = id;
+      if (family.caseIds.length < GROUP_CASE_IDS) family.caseIds.push(id);
+    }
 
     const key = `${kind}\u0000${status ?? ''}\u0000${reason}`;
     let entry = this.#entries.get(key);
