@@ -1,6 +1,6 @@
 /**
- * The sticky pull-request comment: one comment per workflow, job and artifact, found again by a hidden
- * marker and updated in place on every run. Failing to comment never fails the step: it warns.
+ * The sticky pull-request comment: one comment per workflow, job, step and matrix variant, found again by a
+ * hidden marker and updated in place on every run and re-run. Failing to comment never fails the step: it warns.
  */
 import type { CommentMode } from './inputs.js';
 import type { RunContext } from './context.js';
@@ -24,22 +24,25 @@ export interface CommentsApi {
 }
 
 /**
- * The hidden marker that identifies this action's comment: `<!-- vellum-batch:{workflow}:{job}:{key} -->`,
- * with anything that could end the HTML comment removed.
+ * The hidden marker that identifies this step's comment: `<!-- vellum-batch:{workflow}:{key} -->`, the key from
+ * `identity.ts`'s `commentKey` (`{job}:{step}:{hash}`), with anything that could end the HTML comment removed.
  */
-export function commentMarker(workflow: string, job: string, key: string): string {
+export function commentMarker(workflow: string, key: string): string {
   const clean = (s: string): string => s.replace(/--+|[<>\r\n]/g, '').trim();
-  return `<!-- vellum-batch:${clean(workflow)}:${clean(job)}:${clean(key)} -->`;
+  return `<!-- vellum-batch:${clean(workflow)}:${clean(key)} -->`;
 }
 
-/** The comment's body: the report, cut to fit under {@link COMMENT_LIMIT}, then the marker. */
+/**
+ * The comment's body: the report, then the marker, under {@link COMMENT_LIMIT}. A longer report is cut at a line
+ * break with a note (the report itself stays under core's 60,000-character limit; this is the last guard).
+ */
 export function commentBody(markdown: string, marker: string): string {
-  const room = COMMENT_LIMIT - marker.length - 200;
-  const text =
-    markdown.length <= room
-      ? markdown
-      : `${markdown.slice(0, room)}\n\n… (cut: the full report is in the job summary and the results artifact)`;
-  return `${text}\n\n${marker}\n`;
+  const note = '\n\n… (cut: the full report is in the job summary and the results artifact)';
+  const room = COMMENT_LIMIT - marker.length - note.length - 10;
+  if (markdown.length <= room) return `${markdown}\n\n${marker}\n`;
+  const cut = markdown.lastIndexOf('\n', room);
+  const text = markdown.slice(0, cut > room / 2 ? cut : room);
+  return `${text}${note}\n\n${marker}\n`;
 }
 
 /** Whether and where to comment: the pull request, or why not. */

@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { defaultExternalIdPrefix, pullRequestOf, readRunContext } from './context.js';
+import { commitUrl, pullRequestOf, readRunContext, runUrl } from './context.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -19,7 +19,9 @@ describe('readRunContext', () => {
     const event = join(dir, 'event.json');
     await writeFile(
       event,
-      JSON.stringify({ pull_request: { number: 12, head: { repo: { full_name: 'fork/widgets' } } } }),
+      JSON.stringify({
+        pull_request: { number: 12, head: { sha: 'abc1234def', repo: { full_name: 'fork/widgets' } } },
+      }),
     );
     const context = readRunContext({
       ...base,
@@ -27,6 +29,8 @@ describe('readRunContext', () => {
       GITHUB_SERVER_URL: 'https://ghe.example/',
       GITHUB_WORKFLOW: 'CI',
       GITHUB_JOB: 'eval',
+      GITHUB_ACTION: '__acme_vellum-batch',
+      GITHUB_SHA: 'fedcba9876',
       GITHUB_EVENT_NAME: 'pull_request',
       GITHUB_EVENT_PATH: event,
     });
@@ -37,8 +41,11 @@ describe('readRunContext', () => {
       runAttempt: 3,
       workflow: 'CI',
       job: 'eval',
+      step: '__acme_vellum-batch',
+      // The pull request's head, not GITHUB_SHA (the test merge commit).
+      sha: 'abc1234def',
       eventName: 'pull_request',
-      pullRequest: { number: 12, headRepository: 'fork/widgets' },
+      pullRequest: { number: 12, headRepository: 'fork/widgets', headSha: 'abc1234def' },
     });
   });
 
@@ -46,8 +53,11 @@ describe('readRunContext', () => {
     expect(readRunContext(base)).toMatchObject({
       runAttempt: 1,
       serverUrl: 'https://github.com',
+      step: '',
+      sha: '',
       pullRequest: null,
     });
+    expect(readRunContext({ ...base, GITHUB_SHA: 'fedcba9876' }).sha).toBe('fedcba9876');
     expect(readRunContext({ ...base, GITHUB_EVENT_PATH: join(dir, 'missing.json') }).pullRequest).toBeNull();
   });
 
@@ -63,10 +73,15 @@ describe('readRunContext', () => {
 
 describe('pullRequestOf', () => {
   it('finds a pull request in pull_request and issue_comment payloads only', () => {
-    expect(pullRequestOf({ pull_request: { number: 4 } })).toEqual({ number: 4, headRepository: null });
+    expect(pullRequestOf({ pull_request: { number: 4 } })).toEqual({
+      number: 4,
+      headRepository: null,
+      headSha: null,
+    });
     expect(pullRequestOf({ issue: { number: 5, pull_request: { url: 'x' } } })).toEqual({
       number: 5,
       headRepository: null,
+      headSha: null,
     });
     expect(pullRequestOf({ issue: { number: 6 } })).toBeNull();
     expect(pullRequestOf({ ref: 'refs/heads/main' })).toBeNull();
@@ -74,9 +89,18 @@ describe('pullRequestOf', () => {
   });
 });
 
-describe('defaultExternalIdPrefix', () => {
-  it('includes the run id, the attempt and the shard', () => {
-    expect(defaultExternalIdPrefix({ runId: '77', runAttempt: 2 }, null)).toBe('gh-77-2-');
-    expect(defaultExternalIdPrefix({ runId: '77', runAttempt: 1 }, { index: 3 })).toBe('gh-77-1-s3-');
+describe('runUrl and commitUrl', () => {
+  const context = { serverUrl: 'https://github.com', repository: 'acme/widgets', runId: '77', runAttempt: 2 };
+
+  it('link the run attempt and the commit', () => {
+    expect(runUrl(context)).toBe('https://github.com/acme/widgets/actions/runs/77/attempts/2');
+    expect(commitUrl({ ...context, sha: 'abc1234def' })).toBe(
+      'https://github.com/acme/widgets/commit/abc1234def',
+    );
+  });
+
+  it('link no commit when the SHA is unknown or not hex', () => {
+    expect(commitUrl({ ...context, sha: '' })).toBeNull();
+    expect(commitUrl({ ...context, sha: '../../evil' })).toBeNull();
   });
 });

@@ -16,8 +16,15 @@ export interface RunContext {
   readonly runAttempt: number;
   /** The workflow's name (`GITHUB_WORKFLOW`). */
   readonly workflow: string;
-  /** The job's id (`GITHUB_JOB`). */
+  /** The job's id (`GITHUB_JOB`): the same for every job of a matrix. */
   readonly job: string;
+  /**
+   * The step (`GITHUB_ACTION`): its `id`, or `__{owner}_{repo}` for an action step without one, with `_2`, `_3`...
+   * when the same action runs again in the job.
+   */
+  readonly step: string;
+  /** The commit the run tests: the pull request's head commit, else `GITHUB_SHA`; `''` when unknown. */
+  readonly sha: string;
   readonly eventName: string;
   /** The pull request this run is about, when the event carries one. */
   readonly pullRequest: PullRequestRef | null;
@@ -28,6 +35,11 @@ export interface PullRequestRef {
   readonly number: number;
   /** `owner/name` of the head branch's repository: another repository for a fork. Null when unknown. */
   readonly headRepository: string | null;
+  /**
+   * The head commit. On `pull_request` events `GITHUB_SHA` is the test merge commit, which the author never
+   * pushed: the report names this one. Null when the payload does not carry it.
+   */
+  readonly headSha: string | null;
 }
 
 const envSchema = z.object({
@@ -44,6 +56,8 @@ const envSchema = z.object({
     .pipe(z.number().int().min(1)),
   GITHUB_WORKFLOW: z.string().optional().default(''),
   GITHUB_JOB: z.string().optional().default(''),
+  GITHUB_ACTION: z.string().optional().default(''),
+  GITHUB_SHA: z.string().optional().default(''),
   GITHUB_EVENT_NAME: z.string().optional().default(''),
   GITHUB_EVENT_PATH: z.string().optional(),
 });
@@ -53,7 +67,9 @@ const payloadSchema = z
     pull_request: z
       .object({
         number: z.number().int().positive(),
-        head: z.object({ repo: z.object({ full_name: z.string() }).nullish() }).nullish(),
+        head: z
+          .object({ sha: z.string().nullish(), repo: z.object({ full_name: z.string() }).nullish() })
+          .nullish(),
       })
       .nullish(),
     issue: z.object({ number: z.number().int().positive(), pull_request: z.unknown().optional() }).nullish(),
@@ -76,6 +92,10 @@ export function readRunContext(env: NodeJS.ProcessEnv = process.env): RunContext
     );
   }
   const e = parsed.data;
+  const pullRequest =
+    e.GITHUB_EVENT_PATH === undefined || e.GITHUB_EVENT_PATH === ''
+      ? null
+      : readPullRequest(e.GITHUB_EVENT_PATH);
   return {
     repository: e.GITHUB_REPOSITORY,
     serverUrl: e.GITHUB_SERVER_URL,
@@ -83,11 +103,10 @@ export function readRunContext(env: NodeJS.ProcessEnv = process.env): RunContext
     runAttempt: e.GITHUB_RUN_ATTEMPT,
     workflow: e.GITHUB_WORKFLOW,
     job: e.GITHUB_JOB,
+    step: e.GITHUB_ACTION,
+    sha: pullRequest?.headSha ?? e.GITHUB_SHA,
     eventName: e.GITHUB_EVENT_NAME,
-    pullRequest:
-      e.GITHUB_EVENT_PATH === undefined || e.GITHUB_EVENT_PATH === ''
-        ? null
-        : readPullRequest(e.GITHUB_EVENT_PATH),
+    pullRequest,
   };
 }
 
@@ -107,20 +126,28 @@ export function pullRequestOf(payload: unknown): PullRequestRef | null {
   const parsed = payloadSchema.safeParse(payload);
   if (!parsed.success) return null;
   const { pull_request: pr, issue } = parsed.data;
-  if (pr) return { number: pr.number, headRepository: pr.head?.repo?.full_name ?? null };
+  if (pr) {
+    return {
+      number: pr.number,
+      headRepository: pr.head?.repo?.full_name ?? null,
+      headSha: pr.head?.sha || null,
+    };
+  }
   if (issue && issue.pull_request !== undefined && issue.pull_request !== null) {
-    return { number: issue.number, headRepository: null };
+    return { number: issue.number, headRepository: null, headSha: null };
   }
   return null;
 }
 
-/**
- * The default external-id prefix: unique per run attempt (and shard), so a re-run never collides with an
- * earlier run: `gh-{run id}-{attempt}-`, plus `s{i}-` for shard `i`.
- */
-export function defaultExternalIdPrefix(
-  context: Pick<RunContext, 'runId' | 'runAttempt'>,
-  shard: { readonly index: number } | null,
+/** The run attempt's page: `{server}/{repo}/actions/runs/{run id}/attempts/{attempt}`. */
+export function runUrl(
+  context: Pick<RunContext, 'serverUrl' | 'repository' | 'runId' | 'runAttempt'>,
 ): string {
-  return `gh-${context.runId}-${context.runAttempt}-${shard === null ? '' : `s${shard.index}-`}`;
+  return `${context.serverUrl}/${context.repository}/actions/runs/${context.runId}/attempts/${context.runAttempt}`;
+}
+
+/** The commit's page, `{server}/{repo}/commit/{sha}`, or null when the SHA is unknown or not one. */
+export function commitUrl(context: Pick<RunContext, 'serverUrl' | 'repository' | 'sha'>): string | null {
+  if (!/^[0-9a-f]{7,64}$/i.test(context.sha)) return null;
+  return `${context.serverUrl}/${context.repository}/commit/${context.sha}`;
 }

@@ -9,7 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startFakeVellum } from '@vellum-batch/testkit';
 import type { FakeVellum } from '@vellum-batch/testkit';
 import type { ArtifactUploader } from './artifact.js';
-import type { CommentsApi } from './comment.js';
+import type { CommentsApi, IssueComment } from './comment.js';
 import type { InputName } from './inputs.js';
 import type { ArtifactDownloader } from './shards.js';
 import { runAction } from './main.js';
@@ -129,7 +129,10 @@ describe('runAction', () => {
     expect(io.outputs['artifact-url']).toBe(url);
     expect(io.summaries[0]).toContain(`[Download the results artifact](${url})`);
     expect(await readFile(join(dir, 'out', 'report.md'), 'utf8')).toContain(url);
-    expect([...vellum.executions()][0]?.externalId).toBe('gh-31-2-s1-a');
+    expect([...vellum.executions()][0]?.externalId).toMatch(/^vb-31-2-[0-9a-f]{8}-s1-a$/);
+    expect(io.summaries[0]).toContain(
+      `[Workflow run](https://github.com/acme/widgets/actions/runs/31/attempts/2) · [Results artifact](${url})`,
+    );
   });
 
   it('warns when the job has no artifact service', async () => {
@@ -287,7 +290,7 @@ describe('runAction in mode: merge', () => {
         '(did the job fail before uploading, or was it skipped or cancelled?); nothing was merged',
     );
     expect(merge.summaries[0]).toMatch(
-      /^## ❌ vellum-batch: could not merge the shards\n\nNothing was merged/,
+      /^## ❌ vellum-batch: could not merge the shards\n\n\[Workflow run\]\(https:\/\/github\.com\/acme\/widgets\/actions\/runs\/31\/attempts\/1\)\n\nNothing was merged/,
     );
     expect(merge.summaries[0]).toContain('evals-shard-2-of-3');
     expect(store.names()).toEqual(['evals-shard-1-of-3', 'evals-shard-3-of-3']);
@@ -331,5 +334,114 @@ describe('runAction in mode: merge', () => {
       'info mode: merge does not use the inputs api-key, dataset (they are for mode: run)',
     );
     expect(io.secrets).toEqual([KEY]);
+  });
+});
+
+/** PR comments in memory, as the REST API keeps them. */
+function memoryComments(): CommentsApi & { comments: IssueComment[] } {
+  const comments: IssueComment[] = [];
+  return {
+    comments,
+    list: () => Promise.resolve([...comments]),
+    create: (n, body) => {
+      const c = {
+        id: 500 + comments.length,
+        body,
+        html_url: `https://github.com/acme/widgets/pull/${n}#c${comments.length}`,
+      };
+      comments.push(c);
+      return Promise.resolve(c);
+    },
+    update: (id, body) => {
+      const i = comments.findIndex((c) => c.id === id);
+      comments[i] = { ...comments[i]!, body };
+      return Promise.resolve(comments[i]);
+    },
+  };
+}
+
+describe('runAction in a matrix', () => {
+  it('gives two jobs of one run (release tags v1, v2) their own prefix, artifact and comment; a re-run updates its own', async () => {
+    const file = await dataset([
+      { id: 'a', inputs: { q: 'x' } },
+      { id: 'b', inputs: { q: 'y' } },
+    ]);
+    const event = join(dir, 'event.json');
+    const head = 'c0ffee1234567890c0ffee1234567890c0ffee12';
+    await writeFile(
+      event,
+      JSON.stringify({
+        pull_request: { number: 7, head: { sha: head, repo: { full_name: 'acme/widgets' } } },
+      }),
+    );
+    const store = dirArtifacts(join(dir, 'store'));
+    const github = memoryComments();
+    const job = async (tag: string, attempt: number): Promise<Recorder> => {
+      const io = fakeIo(
+        {
+          ...baseInputs(file),
+          'release-tag': tag,
+          'github-token': 'gh-token',
+          out: join(dir, `out-${tag}-${attempt}`),
+        },
+        store,
+      );
+      io.commentsApi = () => github;
+      await runAction(
+        io,
+        env({
+          ACTIONS_RUNTIME_TOKEN: 'x',
+          GITHUB_RUN_ATTEMPT: String(attempt),
+          GITHUB_EVENT_NAME: 'pull_request',
+          GITHUB_EVENT_PATH: event,
+          GITHUB_WORKFLOW: 'PR eval',
+          GITHUB_JOB: 'eval',
+          GITHUB_ACTION: '__acme_vellum-batch',
+          GITHUB_SHA: 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa',
+        }),
+      );
+      expect(io.failed).toBeNull();
+      return io;
+    };
+
+    await job('v1', 1);
+    await job('v2', 1);
+    const prefixes = [...new Set([...vellum.executions()].map((e) => e.externalId?.slice(0, -1)))];
+    expect(prefixes).toHaveLength(2);
+    for (const prefix of prefixes) expect(prefix).toMatch(/^vb-31-1-eval-[0-9a-f]{8}-$/);
+
+    const [nameV1, nameV2] = store.names();
+    expect(store.names()).toHaveLength(2);
+    expect(nameV1).toMatch(/^vellum-batch-results-eval-[0-9a-f]{8}$/);
+    expect(nameV2).toMatch(/^vellum-batch-results-eval-[0-9a-f]{8}$/);
+    expect(nameV1).not.toBe(nameV2);
+
+    expect(github.comments).toHaveLength(2);
+    const markers = github.comments.map((c) => /<!-- vellum-batch:[^>]*-->/.exec(c.body ?? '')?.[0]);
+    expect(markers[0]).toMatch(/^<!-- vellum-batch:PR eval:eval:__acme_vellum-batch:[0-9a-f]{8} -->$/);
+    expect(markers[0]).not.toBe(markers[1]);
+    const [first, second] = github.comments.map((c) => c.body ?? '');
+    expect(first).toContain('Release tag: v1');
+    expect(second).toContain('Release tag: v2');
+    // The pull request's head commit (not GITHUB_SHA, the merge commit), the run attempt and the artifact.
+    expect(first).toContain(
+      `Commit [c0ffee1](https://github.com/acme/widgets/commit/${head}) · ` +
+        '[Workflow run](https://github.com/acme/widgets/actions/runs/31/attempts/1) · ' +
+        '[Results artifact](https://github.com/acme/widgets/actions/runs/31/artifacts/700)',
+    );
+    expect(first).not.toContain('aaaaaaa');
+
+    const rerun = await job('v1', 2);
+    expect(store.names()[2]).toBe(`${nameV1}-attempt-2`);
+    expect(github.comments).toHaveLength(2);
+    expect(rerun.log).toContain('info updated the PR comment: https://github.com/acme/widgets/pull/7#c0');
+    expect(github.comments[0]?.body).toContain('/actions/runs/31/attempts/2');
+    expect(github.comments[0]?.body).toContain(markers[0]);
+    expect(github.comments[1]?.body).toBe(second);
+    // A new attempt, a new prefix: it never adopts the first attempt's executions.
+    expect([...vellum.executions()].filter((e) => e.externalId?.startsWith('vb-31-2-eval-'))).toHaveLength(2);
+    expect(rerun.log.filter((l) => l.startsWith('info done: '))).toEqual([
+      'info done: 2 cases, 2 passed, 0 failed',
+    ]);
   });
 });

@@ -20,18 +20,20 @@ import {
   VellumBatchError,
   writeReports,
 } from '@vellum-batch/core';
-import type { RunEvent, Summary, VellumClient } from '@vellum-batch/core';
+import type { RunEvent, Summary, VellumClient, WriteReportsOptions } from '@vellum-batch/core';
 import { artifactName, uploadResults } from './artifact.js';
 import type { ArtifactUploader } from './artifact.js';
 import { commentMarker, commentTarget, upsertComment } from './comment.js';
 import type { CommentsApi } from './comment.js';
-import { defaultExternalIdPrefix, readRunContext } from './context.js';
+import { commitUrl, readRunContext, runUrl } from './context.js';
 import type { RunContext } from './context.js';
+import { artifactBase, commentKey, defaultExternalIdPrefix, stepIdentity } from './identity.js';
+import type { StepIdentity } from './identity.js';
 import { parseInputs } from './inputs.js';
 import type { ActionInputs, InputName, MergeInputs, RunInputs } from './inputs.js';
 import { downloadShards } from './shards.js';
 import type { ArtifactDownloader } from './shards.js';
-import { conclusionOf, errorSummary, fitJobSummary, outputsOf } from './summary.js';
+import { conclusionOf, errorSummary, finalLine, fitJobSummary, outputsOf, progressLine } from './summary.js';
 import type { OutputName } from './summary.js';
 
 /** Everything {@link runAction} needs from the runner; `@actions/*` in the action, fakes in tests. */
@@ -99,20 +101,24 @@ export async function runAction(io: ActionIo, env: NodeJS.ProcessEnv, signal?: A
 
   let inputs: ActionInputs | undefined;
   let context: RunContext | undefined;
+  let identity: StepIdentity | undefined;
   let result: Outcome;
   try {
     inputs = parseInputs((name) => io.getInput(name), env);
     context = readRunContext(env);
+    identity = stepIdentity(context, inputs, io.getInput('artifact-name'));
     result =
       inputs.mode === 'merge'
         ? await mergeShardsOnce(io, env, inputs)
-        : await runBatchOnce(io, inputs, context, signal);
+        : await runBatchOnce(io, inputs, context, identity, signal);
   } catch (error) {
     const message = messageOf(error);
-    const markdown = errorSummary(message, inputs?.mode);
+    const markdown = errorSummary(message, inputs?.mode, context === undefined ? '' : linksLine(context));
     await safely(io, () => io.writeSummary(markdown));
     // The sticky comment would otherwise still show the previous push's report as if it were this one's.
-    if (inputs !== undefined && context !== undefined) await writeComment(io, inputs, context, markdown);
+    if (inputs !== undefined && context !== undefined && identity !== undefined) {
+      await writeComment(io, inputs, context, identity, markdown);
+    }
     io.setFailed(
       inputs?.mode === 'merge'
         ? `vellum-batch could not merge the shards: ${message}`
@@ -126,7 +132,7 @@ export async function runAction(io: ActionIo, env: NodeJS.ProcessEnv, signal?: A
   }
 
   try {
-    await present(io, env, inputs, context, result);
+    await present(io, env, inputs, context, identity, result);
   } catch (error) {
     io.setFailed(`vellum-batch ran the batch but could not report it: ${messageOf(error)}`);
   }
@@ -136,10 +142,12 @@ async function runBatchOnce(
   io: ActionIo,
   inputs: RunInputs,
   context: RunContext,
+  identity: StepIdentity,
   signal: AbortSignal | undefined,
 ): Promise<Outcome> {
   const dataset = await openDataset(inputs.dataset, inputs.shard ? { filter: inShard(inputs.shard) } : {});
-  const externalIdPrefix = inputs.externalIdPrefix ?? defaultExternalIdPrefix(context, inputs.shard);
+  const externalIdPrefix =
+    inputs.externalIdPrefix ?? defaultExternalIdPrefix(context, identity, inputs.shard);
   io.info(
     `vellum-batch: ${dataset.size} cases from ${inputs.dataset}` +
       (inputs.shard ? ` (shard ${inputs.shard.index}/${inputs.shard.count})` : '') +
@@ -155,7 +163,7 @@ async function runBatchOnce(
     },
   });
   try {
-    return await runBatch({
+    const result = await runBatch({
       client,
       dataset: { ...dataset, shard: inputs.shard },
       workflow: inputs.workflow,
@@ -168,6 +176,8 @@ async function runBatchOnce(
       signal,
       onEvent: progressLogger(io),
     });
+    io.info(finalLine(result.summary));
+    return result;
   } finally {
     await closeQuietly(client);
   }
@@ -205,17 +215,47 @@ async function mergeShardsOnce(io: ActionIo, env: NodeJS.ProcessEnv, inputs: Mer
   }
 }
 
+/** `Commit [abc1234](…) · [Workflow run](…)` for a summary written without a report. */
+function linksLine(context: RunContext): string {
+  const commit = commitUrl(context);
+  const parts = [
+    ...(commit === null ? [] : [`Commit [${context.sha.slice(0, 7)}](${commit})`]),
+    `[Workflow run](${runUrl(context)})`,
+  ];
+  return parts.join(' · ');
+}
+
 /** Upload, summary, comment, outputs, verdict: each step's failure is a warning, the verdict still stands. */
 async function present(
   io: ActionIo,
   env: NodeJS.ProcessEnv,
   inputs: ActionInputs,
   context: RunContext,
+  identity: StepIdentity,
   result: Outcome,
 ): Promise<void> {
   const { summary } = result;
   const shard = inputs.mode === 'run' ? inputs.shard : null;
-  const name = artifactName(inputs.artifactName, shard, context.runAttempt);
+  const name = artifactName(
+    artifactBase(inputs, identity, io.getInput('artifact-name')),
+    shard,
+    context.runAttempt,
+  );
+  // The commit and the run go into report.md before the upload, so that the artifact's copy names them too.
+  const commit = commitUrl(context);
+  const links: WriteReportsOptions = {
+    runUrl: runUrl(context),
+    ...(context.sha === ''
+      ? {}
+      : { commit: { sha: context.sha, ...(commit === null ? {} : { url: commit }) } }),
+  };
+  let markdown = result.markdown;
+  try {
+    markdown = (await writeReports(result.outDir, summary, links)).markdown;
+  } catch (error) {
+    io.warning(`could not add the commit and run links to report.md: ${messageOf(error)}`);
+  }
+
   let artifact: { id: string; url: string } = { id: '', url: '' };
   if (!inputs.uploadArtifact) {
     io.info('upload-artifact is false: the results stay in the out directory');
@@ -242,17 +282,17 @@ async function present(
     }
   }
 
-  let markdown = result.markdown;
   if (artifact.url !== '') {
     try {
-      markdown = (await writeReports(result.outDir, summary, { artifactUrl: artifact.url })).markdown;
+      markdown = (await writeReports(result.outDir, summary, { ...links, artifactUrl: artifact.url }))
+        .markdown;
     } catch (error) {
       io.warning(`could not add the artifact link to report.md: ${messageOf(error)}`);
     }
   }
   await safely(io, () => io.writeSummary(fitJobSummary(markdown)));
 
-  const commentUrl = await writeComment(io, inputs, context, markdown);
+  const commentUrl = await writeComment(io, inputs, context, identity, markdown);
 
   const outputs = outputsOf(summary, {
     resultsDir: result.outDir,
@@ -277,6 +317,7 @@ async function writeComment(
   io: ActionIo,
   inputs: ActionInputs,
   context: RunContext,
+  identity: StepIdentity,
   markdown: string,
 ): Promise<string> {
   const shard = inputs.mode === 'run' ? inputs.shard : null;
@@ -286,11 +327,10 @@ async function writeComment(
     else io.info(`no PR comment: ${target.reason}`);
     return '';
   }
-  const key = shard ? artifactName(inputs.artifactName, shard, 1) : inputs.artifactName;
   const outcome = await upsertComment(
     io.commentsApi(inputs.githubToken, context.repository),
     target.issueNumber,
-    commentMarker(context.workflow, context.job, key),
+    commentMarker(context.workflow, commentKey(identity, shard)),
     markdown,
   );
   if (outcome.kind === 'failed') {
@@ -301,7 +341,11 @@ async function writeComment(
   return outcome.url;
 }
 
-/** Logs the start, a progress line every few seconds, the server's limit and why a run stops. */
+/**
+ * Logs the start, a progress line every few seconds, the server's limit and why a run stops. The last line is
+ * {@link finalLine}, from the summary: the engine counts a case finished before its execution leaves `running`,
+ * so a line written on the last record could read `1 running` after the end.
+ */
 function progressLogger(io: ActionIo): (event: RunEvent) => void {
   let last = 0;
   return (event) => {
@@ -319,11 +363,9 @@ function progressLogger(io: ActionIo): (event: RunEvent) => void {
       default: {
         const now = Date.now();
         const p = event.progress;
-        if (now - last >= PROGRESS_EVERY_MS || (event.type === 'record' && p.finished === p.total)) {
+        if (now - last >= PROGRESS_EVERY_MS && p.finished < p.total) {
           last = now;
-          io.info(
-            `progress: ${p.finished}/${p.total} finished, ${p.passed} passed, ${p.running} running, ${p.queued} queued`,
-          );
+          io.info(progressLine(p));
         }
       }
     }

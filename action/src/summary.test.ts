@@ -5,8 +5,10 @@ import {
   OUTPUT_NAMES,
   conclusionOf,
   errorSummary,
+  finalLine,
   fitJobSummary,
   outputsOf,
+  progressLine,
 } from './summary.js';
 
 function summary(overrides: Partial<Summary> = {}): Summary {
@@ -147,10 +149,48 @@ describe('job summary text', () => {
     expect(errorSummary('input dataset: required\nsecond line')).toBe(
       '## ❌ vellum-batch: could not start\n\nNothing was submitted.\n\n    input dataset: required\n    second line\n',
     );
+    expect(errorSummary('bad', 'run', '[Workflow run](https://x.test/r)')).toBe(
+      '## ❌ vellum-batch: could not start\n\n[Workflow run](https://x.test/r)\n\nNothing was submitted.\n\n    bad\n',
+    );
   });
 
   it('stays under 1 MiB', () => {
     expect(fitJobSummary('ok')).toBe('ok');
     expect(fitJobSummary('x'.repeat(2_000_000)).length).toBeLessThanOrEqual(JOB_SUMMARY_LIMIT);
+    // Bytes, not characters: 400,000 squares are 1.6 MB of UTF-8.
+    const squares = fitJobSummary(`${'🟥'.repeat(100)}\n`.repeat(4_000));
+    expect(Buffer.byteLength(squares, 'utf8')).toBeLessThanOrEqual(JOB_SUMMARY_LIMIT);
+    expect(squares).toMatch(/🟥\n\n… \(cut: see the results artifact\)\n$/);
+    expect(squares).not.toContain('\uFFFD');
+  });
+});
+
+describe('progressLine and finalLine', () => {
+  it('never counts more running and queued than cases left', () => {
+    // The engine counts the last case finished a moment before its execution leaves `running`.
+    expect(progressLine({ total: 4, submitted: 4, finished: 4, passed: 3, running: 1, queued: 0 })).toBe(
+      'progress: 4/4 finished, 3 passed, 1 failed, 0 running, 0 queued',
+    );
+    expect(progressLine({ total: 10, submitted: 8, finished: 7, passed: 7, running: 2, queued: 5 })).toBe(
+      'progress: 7/10 finished, 7 passed, 0 failed, 2 running, 1 queued',
+    );
+  });
+
+  it('ends with the summary counts, and says when the run stopped', () => {
+    expect(finalLine(summary())).toBe('done: 4 cases, 3 passed, 1 failed (1 failed expectations)');
+    expect(
+      finalLine(
+        summary({
+          fulfilled: 1,
+          passed: 1,
+          failed: 3,
+          rejected: 1,
+          cancelled: 2,
+          errored: 2,
+          stopped: { reason: 'interrupted', message: 'SIGTERM' },
+        }),
+      ),
+    ).toBe('stopped (interrupted): 4 cases, 1 passed, 3 failed (1 rejected, 2 cancelled)');
+    expect(finalLine(summary({ failed: 0, passed: 4 }))).toBe('done: 4 cases, 4 passed, 0 failed');
   });
 });

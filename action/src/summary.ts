@@ -2,7 +2,7 @@
  * How a finished run is presented in the job: the step outputs, the job summary text and the step's
  * failure message. Pure functions over core's {@link Summary}.
  */
-import type { Summary } from '@vellum-batch/core';
+import type { RunProgress, Summary } from '@vellum-batch/core';
 
 /** Every output of `action.yml`, in its order. */
 export const OUTPUT_NAMES = [
@@ -20,7 +20,7 @@ export const OUTPUT_NAMES = [
 /** One of {@link OUTPUT_NAMES}. */
 export type OutputName = (typeof OUTPUT_NAMES)[number];
 
-/** A job summary must stay under 1 MiB; the report is far smaller, this is a last guard. */
+/** GitHub refuses a job summary over 1 MiB (bytes of UTF-8); keep clear of it. The report is far smaller: a last guard. */
 export const JOB_SUMMARY_LIMIT = 1_000_000;
 
 /** What the action learned besides the summary. Empty strings for what did not happen. */
@@ -86,8 +86,10 @@ export function conclusionOf(summary: Summary): Conclusion {
 /**
  * The job summary when nothing could run (bad inputs, bad dataset) or, with `mode: 'merge'`, when the shards could
  * not be merged.
+ *
+ * @param links - Markdown links to show under the heading (the commit, the run). @default none
  */
-export function errorSummary(message: string, mode: 'run' | 'merge' = 'run'): string {
+export function errorSummary(message: string, mode: 'run' | 'merge' = 'run', links = ''): string {
   const quoted = message
     .slice(0, 20_000)
     .split('\n')
@@ -100,12 +102,54 @@ export function errorSummary(message: string, mode: 'run' | 'merge' = 'run'): st
           'Nothing was merged, uploaded or gated; the shard artifacts are unchanged.',
         ]
       : ['could not start', 'Nothing was submitted.'];
-  return `## ❌ vellum-batch: ${title}\n\n${consequence}\n\n${quoted}\n`;
+  return `## ❌ vellum-batch: ${title}\n\n${links === '' ? '' : `${links}\n\n`}${consequence}\n\n${quoted}\n`;
 }
 
-/** Cuts a job summary to {@link JOB_SUMMARY_LIMIT}. */
+/** Cuts a job summary to {@link JOB_SUMMARY_LIMIT} bytes of UTF-8, at a line break, with a note. */
 export function fitJobSummary(markdown: string): string {
-  return markdown.length <= JOB_SUMMARY_LIMIT
-    ? markdown
-    : `${markdown.slice(0, JOB_SUMMARY_LIMIT - 100)}\n\n… (cut: see the results artifact)\n`;
+  if (Buffer.byteLength(markdown, 'utf8') <= JOB_SUMMARY_LIMIT) return markdown;
+  const note = '\n\n… (cut: see the results artifact)\n';
+  const room = JOB_SUMMARY_LIMIT - Buffer.byteLength(note, 'utf8');
+  // A character split by the byte cut decodes as U+FFFD: drop it.
+  let text = Buffer.from(markdown, 'utf8')
+    .subarray(0, room)
+    .toString('utf8')
+    .replace(/\uFFFD+$/, '');
+  const cut = text.lastIndexOf('\n');
+  if (cut > text.length / 2) text = text.slice(0, cut);
+  return `${text}${note}`;
+}
+
+/**
+ * One progress line while the run goes. Running and queued are the engine's beliefs about the server and can lag a
+ * finished case by a moment: they are capped at the cases not finished yet, so the counts always add up.
+ */
+export function progressLine(p: RunProgress): string {
+  const open = Math.max(0, p.total - p.finished);
+  const running = Math.min(p.running, open);
+  const queued = Math.min(p.queued, open - running);
+  return (
+    `progress: ${p.finished}/${p.total} finished, ${p.passed} passed, ${p.finished - p.passed} failed, ` +
+    `${running} running, ${queued} queued`
+  );
+}
+
+/**
+ * The line that ends a run, from its summary (not from the last progress event): `done: 40 cases, 35 passed,
+ * 5 failed (2 rejected, 1 timed out)`, or `stopped (interrupted): ...` with the cancelled count.
+ */
+export function finalLine(summary: Summary): string {
+  const word = summary.stopped === null ? 'done' : `stopped (${summary.stopped.reason})`;
+  const parts: [number, string][] = [
+    [Math.max(0, summary.fulfilled - summary.passed), 'failed expectations'],
+    [summary.rejected, 'rejected'],
+    [summary.submit_failed, 'submit failed'],
+    [summary.timed_out, 'timed out'],
+    [summary.cancelled, 'cancelled'],
+  ];
+  const detail = parts.filter(([n]) => n > 0).map(([n, label]) => `${n} ${label}`);
+  return (
+    `${word}: ${summary.total} ${summary.total === 1 ? 'case' : 'cases'}, ${summary.passed} passed, ` +
+    `${summary.failed} failed${detail.length > 0 ? ` (${detail.join(', ')})` : ''}`
+  );
 }

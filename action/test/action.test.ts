@@ -8,13 +8,15 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startFakeVellum } from '@vellum-batch/testkit';
 import type { FakeVellum } from '@vellum-batch/testkit';
 import { startFakeArtifactService } from './fakes/artifact-service.js';
-import type { FakeArtifactService } from './fakes/artifact-service.js';
+import type { FakeArtifact, FakeArtifactService } from './fakes/artifact-service.js';
 import { startFakeGitHub } from './fakes/github-api.js';
 import type { FakeGitHub } from './fakes/github-api.js';
 import { readZip } from './fakes/zip.js';
 import {
   BUNDLE,
   decodeCommands,
+  HEAD_SHA,
+  MERGE_SHA,
   NODE24,
   pullRequestEvent,
   runAction,
@@ -117,6 +119,14 @@ function expectNoKey(result: ActionResult): void {
   expect(result.stdout).toContain(`::add-mask::${KEY}`);
 }
 
+/** The results artifact of a run job without artifact-name: `vellum-batch-results-eval-{hash}{suffix}`. */
+function resultsArtifact(suffix = ''): FakeArtifact | undefined {
+  const pattern = new RegExp(`^vellum-batch-results-eval-[0-9a-f]{8}${suffix}$`);
+  const found = artifacts.artifacts.filter((a) => pattern.test(a.name));
+  expect(found.length).toBeLessThanOrEqual(1);
+  return found[0];
+}
+
 function commentCalls(): string[] {
   return github.requests.map((r) => `${r.method} ${r.url.split('?')[0] ?? ''}`);
 }
@@ -147,14 +157,22 @@ describe('the bundled action', () => {
     );
 
     expect(result.summary).toContain('pass');
-    expect(result.summary).toContain('```mermaid');
+    expect(result.summary).toContain(`**Outcomes** ${'🟩'.repeat(20)}`);
+    expect(result.summary).toContain(
+      `Commit [5ca1ab1](https://github.com/acme/widgets/commit/${HEAD_SHA}) · ` +
+        '[Workflow run](https://github.com/acme/widgets/actions/runs/4242/attempts/1) · ' +
+        `[Results artifact](${result.outputs['artifact-url']})`,
+    );
+    expect(result.summary).not.toContain(MERGE_SHA.slice(0, 7));
+    expect(result.stdout).toContain('done: 3 cases, 3 passed, 0 failed');
+    expect(result.stdout).not.toMatch(/3\/3 finished.* [1-9]\d* running/);
     expect(result.summary).toContain(result.outputs['artifact-url']);
 
     const executions = [...vellum.executions()];
     expect(executions).toHaveLength(3);
-    expect(executions.every((e) => e.externalId?.startsWith('gh-4242-1-'))).toBe(true);
+    expect(executions.every((e) => /^vb-4242-1-eval-[0-9a-f]{8}-/.test(e.externalId ?? ''))).toBe(true);
 
-    const artifact = artifacts.artifact('vellum-batch-results');
+    const artifact = resultsArtifact();
     expect(artifact?.finalized).toBe(true);
     const files = readZip(artifact!.bytes);
     expect([...files.keys()].sort()).toEqual([
@@ -175,7 +193,10 @@ describe('the bundled action', () => {
       'GET /repos/acme/widgets/issues/17/comments',
       'POST /repos/acme/widgets/issues/17/comments',
     ]);
-    expect(github.comments[0]?.body).toContain('<!-- vellum-batch:PR eval:eval:vellum-batch-results -->');
+    expect(github.comments[0]?.body).toMatch(
+      /<!-- vellum-batch:PR eval:eval:__acme_vellum-batch:[0-9a-f]{8} -->\n$/,
+    );
+    expect(github.comments[0]?.body).toContain(`[Results artifact](${result.outputs['artifact-url']})`);
     expectNoKey(result);
   });
 
@@ -190,7 +211,7 @@ describe('the bundled action', () => {
       '::error::vellum-batch gate failed: failure rate 25% (1 of 4) is above the allowed 0%',
     );
     expect(first.outputs).toMatchObject({ verdict: 'fail', total: '4', passed: '3', failed: '1' });
-    expect(artifacts.artifact('vellum-batch-results')?.finalized).toBe(true);
+    expect(resultsArtifact()?.finalized).toBe(true);
     expect(first.summary).toContain('broken');
     expect(first.summary).toContain('the model refused');
     expect(github.comments).toHaveLength(121);
@@ -206,9 +227,12 @@ describe('the bundled action', () => {
     expect(calls.filter((c) => c.startsWith('GET'))).toHaveLength(2);
     expect(calls.slice(2)).toEqual([`PATCH /repos/acme/widgets/issues/comments/${sticky.id}`]);
     expect(second.outputs['comment-url']).toBe(sticky.html_url);
-    expect(artifacts.artifact('vellum-batch-results-attempt-2')).toBeDefined();
+    expect(resultsArtifact('-attempt-2')).toBeDefined();
     // The re-run used fresh external ids: nothing collided with the first attempt.
-    expect([...vellum.executions()].filter((e) => e.externalId?.startsWith('gh-4242-2-'))).toHaveLength(4);
+    expect([...vellum.executions()].filter((e) => e.externalId?.startsWith('vb-4242-2-eval-'))).toHaveLength(
+      4,
+    );
+    expect(github.comments[120]?.body).toContain('/actions/runs/4242/attempts/2');
     expectNoKey(second);
   });
 
@@ -241,7 +265,7 @@ describe('the bundled action', () => {
     expect(result.signal).toBeNull();
     expect(result.code).toBe(1);
     expect(result.stdout).toContain('::error::vellum-batch was interrupted');
-    const artifact = artifacts.artifact('vellum-batch-results');
+    const artifact = resultsArtifact();
     expect(artifact?.finalized).toBe(true);
     const files = readZip(artifact!.bytes);
     const records = recordsOf(files);
@@ -263,7 +287,7 @@ describe('the bundled action', () => {
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(/::error::vellum-batch could not run the batch: .*403/);
     expect(result.stdout).not.toContain('gate failed');
-    expect(artifacts.artifact('vellum-batch-results')?.finalized).toBe(true);
+    expect(resultsArtifact()?.finalized).toBe(true);
     expect(visibleLog(result.stdout)).not.toContain('vk-wrong-key');
   });
 

@@ -79,13 +79,19 @@ export interface ActionResult {
 }
 
 /** The event payload of a pull request from `head` into `acme/widgets`. */
+/** The head commit of {@link pullRequestEvent}'s pull request. */
+export const HEAD_SHA = '5ca1ab1e0123456789abcdef0123456789abcdef';
+
+/** The commit `GITHUB_SHA` names on a pull request: the test merge commit, which the report must not show. */
+export const MERGE_SHA = 'aaaabbbbccccddddeeeeffff0000111122223333';
+
 export function pullRequestEvent(number: number, head = 'acme/widgets'): object {
   return {
     action: 'synchronize',
     number,
     pull_request: {
       number,
-      head: { ref: 'feature', repo: { full_name: head } },
+      head: { ref: 'feature', sha: HEAD_SHA, repo: { full_name: head } },
       base: { repo: { full_name: 'acme/widgets' } },
     },
     repository: { full_name: 'acme/widgets' },
@@ -114,6 +120,8 @@ export async function startAction(setup: RunnerSetup): Promise<ActionRun> {
     GITHUB_RUN_ID: setup.runId ?? '4242',
     GITHUB_RUN_ATTEMPT: String(setup.runAttempt ?? 1),
     GITHUB_JOB: 'eval',
+    GITHUB_ACTION: '__acme_vellum-batch',
+    GITHUB_SHA: MERGE_SHA,
     GITHUB_WORKFLOW: 'PR eval',
     GITHUB_SERVER_URL: 'https://github.com',
     GITHUB_API_URL: setup.githubApiUrl,

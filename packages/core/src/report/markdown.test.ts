@@ -80,8 +80,10 @@ describe('renderMarkdown', () => {
     expect(md).not.toContain('The gate failed');
     expect(md).toContain('| Total | 40 |');
     expect(md).toContain('| Failure rate | 0% (allowed 0%) |');
-    expect(md).toContain('```mermaid\npie title Outcomes\n    "Passed" : 40\n```');
-    expect(md).not.toContain('"Rejected"');
+    expect(md).toContain(`**Outcomes** ${'🟩'.repeat(20)}\n\n🟩 passed 40 (100%)\n`);
+    expect(md).not.toMatch(/🟧|🟥/);
+    expect(md).not.toContain('```mermaid');
+    expect(md).toContain('[Results artifact](https://github.com/o/r/actions/runs/1/artifacts/2)');
     expect(md).toContain('**Latency** p50 1.2s · p95 3.4s · max 5.1s · **Duration** 1m 05s');
     expect(md).toContain('**API calls** 40 submit · 73 status · 2 retries');
     expect(md).not.toContain('Failing cases');
@@ -121,7 +123,8 @@ describe('renderMarkdown', () => {
       expect(md).toContain(row);
     }
     expect(md).toContain(
-      '```mermaid\npie title Outcomes\n    "Passed" : 35\n    "Failed expectations" : 2\n    "Rejected" : 2\n    "Errored" : 1\n```',
+      `**Outcomes** ${'🟩'.repeat(17)}🟧🟥🟥\n\n` +
+        '🟩 passed 35 (87.5%) · 🟧 failed expectations 2 (5%) · 🟥 rejected 2 (5%) · 🟥 errored 1 (2.5%)\n',
     );
     expect(md).toContain('**Shard** 2 of 4');
     expect(md).toContain('### Failing cases (3)');
@@ -137,7 +140,7 @@ describe('renderMarkdown', () => {
       '## ❌',
       'The gate failed',
       '| Total',
-      '```mermaid',
+      '**Outcomes**',
       '**Latency**',
       '**API calls**',
       '**Shard**',
@@ -244,8 +247,139 @@ describe('renderMarkdown', () => {
     );
     expect(md.startsWith('## ❌ vellum-batch: fail — support-assistant')).toBe(true);
     expect(md).toContain('- only 0 cases ran, at least 1 required');
-    expect(md).not.toContain('```mermaid');
+    expect(md).not.toContain('**Outcomes**');
     expect(md).toContain('**Latency** p50 – · p95 – · max –');
+  });
+});
+
+describe('renderMarkdown: outcome colours', () => {
+  const allFailed: Summary = {
+    ...failing,
+    passed: 0,
+    failed: 40,
+    fulfilled: 40,
+    rejected: 0,
+    errored: 0,
+    timed_out: 0,
+    failure_rate: 1,
+    error_rate: 0,
+  };
+
+  it('draws a 100%-failure run in the failure colour, never green, and no Mermaid', () => {
+    const md = renderMarkdown(allFailed, []);
+    expect(md).toContain(`**Outcomes** ${'🟧'.repeat(20)}\n`);
+    expect(md).toContain('🟧 failed expectations 40 (100%)');
+    expect(md).not.toContain('🟩');
+    expect(md).not.toContain('mermaid');
+  });
+
+  it('draws rejected and errored cases red (never green), whatever their share', () => {
+    const rejected = renderMarkdown(
+      { ...allFailed, fulfilled: 0, rejected: 30, errored: 10, submit_failed: 10 },
+      [],
+    );
+    expect(rejected).toContain(`**Outcomes** ${'🟥'.repeat(20)}\n`);
+    expect(rejected).toContain('🟥 rejected 30 (75%) · 🟥 errored 10 (25%)');
+    expect(rejected).not.toMatch(/🟩|🟧/);
+  });
+
+  it('shows a single failure among 10,000 and never reads 100% passed short of all', () => {
+    const md = renderMarkdown(
+      { ...passing, total: 10_000, passed: 9_999, failed: 1, fulfilled: 9_999, rejected: 1, verdict: 'fail' },
+      [],
+    );
+    expect(md).toContain(`**Outcomes** ${'🟩'.repeat(19)}🟥\n`);
+    expect(md).toContain('🟩 passed 9999 (99.99%) · 🟥 rejected 1 (0.01%)');
+  });
+});
+
+describe('renderMarkdown: links', () => {
+  it('shows the short commit, the run and the artifact at the top, linked', () => {
+    const md = renderMarkdown(passing, [], {
+      commit: {
+        sha: '0123456789abcdef0123456789abcdef01234567',
+        url: 'https://github.com/o/r/commit/0123456789abcdef',
+      },
+      runUrl: 'https://github.com/o/r/actions/runs/42/attempts/2',
+      artifactUrl: 'https://github.com/o/r/actions/runs/42/artifacts/7',
+    });
+    const lines = md.split('\n');
+    expect(lines[4]).toBe(
+      'Commit [0123456](https://github.com/o/r/commit/0123456789abcdef) · ' +
+        '[Workflow run](https://github.com/o/r/actions/runs/42/attempts/2) · ' +
+        '[Results artifact](https://github.com/o/r/actions/runs/42/artifacts/7)',
+    );
+  });
+
+  it('shows an unlinked commit, and drops links that are not http(s)', () => {
+    const md = renderMarkdown(passing, [], {
+      commit: { sha: 'abcdef0123', url: 'javascript:alert(1)' },
+      runUrl: 'javascript:alert(2)',
+    });
+    expect(md).toContain('\nCommit abcdef0\n');
+    expect(md).not.toContain('javascript:');
+    expect(md).not.toContain('Workflow run');
+  });
+});
+
+describe('renderMarkdown: failures by reason', () => {
+  it('groups errors by code and failed expectations by assertion, most cases first, with first ids', () => {
+    const quota = (i: number): CaseRecord =>
+      record(i, {
+        status: 'REJECTED',
+        assertions: [],
+        error: { code: 'PROVIDER_QUOTA_EXCEEDED', message: 'quota exceeded for model x' },
+      });
+    const failures = [
+      ...Array.from({ length: 12 }, (_, i) => quota(i)),
+      record(20),
+      record(21),
+      record(22),
+      record(23, { status: 'TIMED_OUT', assertions: [], error: null }),
+    ];
+    const md = renderMarkdown({ ...failing, failed: failures.length }, failures);
+    expect(md).toContain(
+      '### Failures by reason\n\n' +
+        '- **REJECTED · PROVIDER\\_QUOTA\\_EXCEEDED** × 12: case-0, case-1, case-2, case-3, case-4, …' +
+        ' (e.g. “quota exceeded for model x”)\n' +
+        '- **answer contains "refund"** × 3: case-20, case-21, case-22\n' +
+        '- **TIMED\\_OUT** × 1: case-23\n\n' +
+        'A case that fails several expectations counts under each.\n',
+    );
+    expect(md.indexOf('### Failures by reason')).toBeLessThan(md.indexOf('### Failing cases'));
+  });
+
+  it('says when the groups come from only the first failing records', () => {
+    const md = renderMarkdown({ ...failing, failed: 100 }, [record(0), record(1)]);
+    expect(md).toContain('Among the first 2 of 100 failing cases:');
+  });
+
+  it('keeps 10,000 failing cases under the limit, with every case counted in its group', () => {
+    const records = Array.from({ length: 10_000 }, (_, i) =>
+      i % 4 === 0
+        ? record(i, {
+            id: `case-${i}-${'y'.repeat(70)}`,
+            status: 'SUBMIT_FAILED',
+            assertions: [],
+            error: { code: `CODE_${(i / 4) % 40}`, message: 'z'.repeat(500) },
+          })
+        : record(i, {
+            id: `case-${i}-${'y'.repeat(70)}`,
+            assertions: [
+              { output: 'answer', op: 'equals', expected: `value ${i}`, actual: 'no', passed: false },
+            ],
+          }),
+    );
+    const md = renderMarkdown({ ...failing, total: 10_000, failed: 10_000 }, records, {
+      maxFailures: 10_000,
+    });
+    expect(md.length).toBeLessThan(MARKDOWN_LIMIT);
+    expect(md).toContain('- **answer equals (many different expected values)** × 7500: ');
+    expect(md).toMatch(/- \*\*SUBMIT\\_FAILED · CODE\\_0\*\* × 63: /);
+    expect(md).toMatch(/- … and 26 more reasons \(\d+ cases\): see the results artifact/);
+    const shown = md.match(/^\| case-\d+-y+ \|/gm)?.length ?? 0;
+    expect(shown).toBeGreaterThan(50);
+    expect(md).toContain(`… and ${10_000 - shown} more: see the results artifact.`);
   });
 });
 

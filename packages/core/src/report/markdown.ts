@@ -4,12 +4,32 @@
 import { formatDuration } from '../duration.js';
 import { formatRate } from '../gate.js';
 import type { CaseRecord, Summary } from '../types.js';
+import { outcomeBar } from './bar.js';
 import { failureReason, truncate, workflowLabel } from './format.js';
+import { groupFailures } from './groups.js';
+import type { FailureGroup } from './groups.js';
+
+/** The commit a run tested, as the report shows it (short SHA, linked when a URL is given). */
+export interface ReportCommit {
+  /** The full SHA; the report shows its first 7 characters. */
+  readonly sha: string;
+  /** The commit's web page. @default none (the SHA is shown unlinked) */
+  readonly url?: string | undefined;
+}
 
 /** Options of {@link renderMarkdown}. */
 export interface MarkdownOptions {
-  /** Link to the uploaded results artifact, shown at the end. @default none */
+  /** Link to the uploaded results artifact, shown at the top and at the end. @default none */
   readonly artifactUrl?: string | undefined;
+  /** The commit the run tested, shown at the top. @default none */
+  readonly commit?: ReportCommit | undefined;
+  /** Link to the CI run (e.g. a GitHub workflow run attempt), shown at the top. @default none */
+  readonly runUrl?: string | undefined;
+  /**
+   * The failures grouped by reason, over every failing case ({@link FailureGroups} while reading the records).
+   * @default grouped from `failures` (which may be only the first ones: the section then says so)
+   */
+  readonly groups?: readonly FailureGroup[] | undefined;
   /** Most failing cases listed in the table. @default 50 */
   readonly maxFailures?: number | undefined;
   /** The name in the heading. @default 'vellum-batch' */
@@ -29,12 +49,14 @@ const MAX_REASON = 300;
 const MAX_NAME = 120;
 const MAX_URL = 1_000;
 const MAX_GATE_REASONS = 10;
+const MAX_GROUPS = 15;
 
 /**
- * Renders the report: verdict heading, the gate's reasons, counts, a Mermaid pie of outcomes, latency and
- * duration, API calls, the shard, the failing cases (capped) and the artifact link. Case text is escaped so
- * that it cannot break the Markdown, and the result stays under {@link MARKDOWN_LIMIT} characters whatever
- * the input.
+ * Renders the report: verdict heading, links (commit, run, artifact), the gate's reasons, counts, the outcome bar,
+ * latency and duration, API calls, the shard, the failures by reason, the failing cases (capped) and the artifact
+ * link. Each part is one section function below, so a new part is one more entry in `sections`. Case text is
+ * escaped so that it cannot break the Markdown, and the result stays under {@link MARKDOWN_LIMIT} characters
+ * whatever the input: the failing-cases table takes what room is left, and says how many it left out.
  *
  * @param summary - The run's summary.
  * @param failures - Records that did not pass, in the order to list them (others are ignored); may be a
@@ -46,42 +68,85 @@ export function renderMarkdown(
   failures: readonly CaseRecord[],
   options: MarkdownOptions = {},
 ): string {
-  const title = options.title ?? 'vellum-batch';
-  const maxRows = Math.max(0, Math.floor(options.maxFailures ?? DEFAULT_MAX_FAILURE_ROWS));
-  const head: string[] = [];
+  const failing = failures.filter((r) => !r.passed);
+  const failedCount = Math.max(summary.failed, failing.length);
+  const artifact = options.artifactUrl === undefined ? null : safeUrl(options.artifactUrl);
 
+  const sections: string[][] = [
+    headingSection(summary, options.title ?? 'vellum-batch'),
+    linksSection(options, artifact),
+    gateSection(summary),
+    stoppedSection(summary),
+    countsSection(summary),
+    outcomeBar(summary),
+    timingSection(summary),
+    groupsSection(
+      options.groups ?? groupFailures(failing),
+      failedCount,
+      options.groups === undefined ? failing.length : null,
+    ),
+  ];
+  const tail = artifact === null ? [] : [`[Download the results artifact](${artifact})`, ''];
+  const head = sections.flat();
+  const maxRows = Math.max(0, Math.floor(options.maxFailures ?? DEFAULT_MAX_FAILURE_ROWS));
+  const room = BUDGET - length(head) - length(tail);
+  return [...head, ...failingCasesSection(failing, failedCount, maxRows, room), ...tail].join('\n');
+}
+
+function headingSection(summary: Summary, title: string): string[] {
   const icon = summary.verdict === 'pass' ? '✅' : '❌';
-  head.push(
-    `## ${icon} ${inline(truncate(title, MAX_NAME))}: ${summary.verdict} — ${inline(truncate(workflowLabel(summary), MAX_NAME))}`,
-    '',
-  );
   const about = [`Release tag: ${inline(truncate(summary.workflow.release_tag, MAX_NAME))}`];
   if (summary.workflow.deployment_name !== null && summary.workflow.deployment_id !== null) {
     about.push(`deployment id: ${inline(truncate(summary.workflow.deployment_id, MAX_NAME))}`);
   }
   about.push(`run: ${inline(truncate(summary.run_id, MAX_NAME))}`);
-  head.push(about.join(' · '), '');
+  return [
+    `## ${icon} ${inline(truncate(title, MAX_NAME))}: ${summary.verdict} — ${inline(truncate(workflowLabel(summary), MAX_NAME))}`,
+    '',
+    about.join(' · '),
+    '',
+  ];
+}
 
-  if (!summary.gate.passed) {
-    head.push('**The gate failed:**', '');
-    for (const reason of summary.gate.reasons.slice(0, MAX_GATE_REASONS)) {
-      head.push(`- ${inline(truncate(reason, MAX_REASON))}`);
-    }
-    const hidden = summary.gate.reasons.length - MAX_GATE_REASONS;
-    if (hidden > 0) head.push(`- … and ${hidden} more`);
-    head.push('');
+/** `Commit [abc1234](…) · [Workflow run](…) · [Results artifact](…)`: what is known of the three. */
+function linksSection(options: MarkdownOptions, artifact: string | null): string[] {
+  const links: string[] = [];
+  if (options.commit !== undefined && options.commit.sha !== '') {
+    const short = inline(options.commit.sha.slice(0, 7));
+    const url = options.commit.url === undefined ? null : safeUrl(options.commit.url);
+    links.push(url === null ? `Commit ${short}` : `Commit [${short}](${url})`);
   }
-  if (summary.stopped !== null) {
-    head.push(
-      `> [!WARNING]`,
-      `> The run stopped early (${summary.stopped.reason}): ${inline(truncate(summary.stopped.message, MAX_REASON))}`,
-      '',
-    );
-  }
+  const run = options.runUrl === undefined ? null : safeUrl(options.runUrl);
+  if (run !== null) links.push(`[Workflow run](${run})`);
+  if (artifact !== null) links.push(`[Results artifact](${artifact})`);
+  return links.length === 0 ? [] : [links.join(' · '), ''];
+}
 
+function gateSection(summary: Summary): string[] {
+  if (summary.gate.passed) return [];
+  const lines = ['**The gate failed:**', ''];
+  for (const reason of summary.gate.reasons.slice(0, MAX_GATE_REASONS)) {
+    lines.push(`- ${inline(truncate(reason, MAX_REASON))}`);
+  }
+  const hidden = summary.gate.reasons.length - MAX_GATE_REASONS;
+  if (hidden > 0) lines.push(`- … and ${hidden} more`);
+  lines.push('');
+  return lines;
+}
+
+function stoppedSection(summary: Summary): string[] {
+  if (summary.stopped === null) return [];
+  return [
+    `> [!WARNING]`,
+    `> The run stopped early (${summary.stopped.reason}): ${inline(truncate(summary.stopped.message, MAX_REASON))}`,
+    '',
+  ];
+}
+
+function countsSection(summary: Summary): string[] {
   const allowedError =
     summary.gate.max_error_rate === null ? '' : ` (allowed ${formatRate(summary.gate.max_error_rate)})`;
-  head.push(
+  return [
     '| Outcome | Cases |',
     '|---|---:|',
     `| Total | ${summary.total} |`,
@@ -95,67 +160,94 @@ export function renderMarkdown(
     `| Failure rate | ${formatRate(summary.failure_rate)} (allowed ${formatRate(summary.gate.max_failure_rate)}) |`,
     `| Error rate | ${formatRate(summary.error_rate)}${allowedError} |`,
     '',
-  );
-
-  const slices: [string, number][] = [
-    ['Passed', summary.passed],
-    ['Failed expectations', Math.max(0, summary.fulfilled - summary.passed)],
-    ['Rejected', summary.rejected],
-    ['Errored', summary.errored],
   ];
-  const shown = slices.filter(([, n]) => n > 0);
-  if (shown.length > 0) {
-    head.push(
-      '```mermaid',
-      'pie title Outcomes',
-      ...shown.map(([label, n]) => `    "${label}" : ${n}`),
-      '```',
-      '',
-    );
-  }
+}
 
+function timingSection(summary: Summary): string[] {
   const latency = summary.latency_ms;
-  head.push(
+  const lines = [
     `**Latency** p50 ${ms(latency.p50)} · p95 ${ms(latency.p95)} · max ${ms(latency.max)} · ` +
       `**Duration** ${formatDuration(summary.duration_ms)}`,
     '',
     `**API calls** ${summary.api_calls.submit} submit · ${summary.api_calls.status} status · ` +
       `${summary.api_calls.retries} ${summary.api_calls.retries === 1 ? 'retry' : 'retries'}`,
     '',
-  );
-  if (summary.shard !== null) head.push(`**Shard** ${summary.shard.index} of ${summary.shard.count}`, '');
+  ];
+  if (summary.shard !== null) lines.push(`**Shard** ${summary.shard.index} of ${summary.shard.count}`, '');
+  return lines;
+}
 
-  const tail: string[] = [];
-  const artifact = options.artifactUrl === undefined ? null : safeUrl(options.artifactUrl);
-  if (artifact !== null) tail.push(`[Download the results artifact](${artifact})`, '');
-
-  const failing = failures.filter((r) => !r.passed);
-  const failedCount = Math.max(summary.failed, failing.length);
-  const body: string[] = [];
-  if (failedCount > 0) {
-    body.push(`### Failing cases (${failedCount})`, '');
-    let used = length(head) + length(tail) + length(body) + 200;
-    const rows: string[] = [];
-    for (const record of failing.slice(0, maxRows)) {
-      const row = failureRow(record);
-      if (used + row.length + 1 > BUDGET) break;
-      used += row.length + 1;
-      rows.push(row);
-    }
-    if (rows.length > 0)
-      body.push('| Case | Status | Reason | Execution |', '|---|---|---|---|', ...rows, '');
-    const more = failedCount - rows.length;
-    if (more > 0) {
-      body.push(
-        rows.length > 0
-          ? `… and ${more} more: see the results artifact.`
-          : `${more} failing ${more === 1 ? 'case' : 'cases'}: see the results artifact.`,
-        '',
-      );
-    }
+/**
+ * `### Failures by reason`: one line per reason, most cases first, each with its first case ids.
+ * @param partial - How many failing records the groups were made from, when not from all of them.
+ */
+function groupsSection(
+  groups: readonly FailureGroup[],
+  failedCount: number,
+  partial: number | null,
+): string[] {
+  if (groups.length === 0) return [];
+  const lines = ['### Failures by reason', ''];
+  if (partial !== null && partial < failedCount) {
+    lines.push(`Among the first ${partial} of ${failedCount} failing cases:`, '');
   }
+  for (const group of groups.slice(0, MAX_GROUPS)) lines.push(`- ${groupLine(group)}`);
+  const hidden = groups.slice(MAX_GROUPS);
+  if (hidden.length > 0) {
+    const cases = hidden.reduce((sum, g) => sum + g.count, 0);
+    lines.push(
+      `- … and ${hidden.length} more ${hidden.length === 1 ? 'reason' : 'reasons'} (${cases} ${cases === 1 ? 'case' : 'cases'}): see the results artifact`,
+    );
+  }
+  if (groups.some((g) => g.kind === 'expectation')) {
+    lines.push('', 'A case that fails several expectations counts under each.');
+  }
+  lines.push('');
+  return lines;
+}
 
-  return [...head, ...body, ...tail].join('\n');
+function groupLine(group: FailureGroup): string {
+  const what =
+    group.kind === 'error' && group.status !== null && group.status !== group.reason
+      ? `${inline(group.status)} · ${inline(group.reason)}`
+      : inline(group.reason);
+  let line = `**${what}** × ${group.count}`;
+  if (group.caseIds.length > 0) {
+    const ids = group.caseIds.map((id) => inline(truncate(id, MAX_ID))).join(', ');
+    line += `: ${ids}${group.count > group.caseIds.length ? ', …' : ''}`;
+  }
+  if (group.example !== null) line += ` (e.g. “${inline(truncate(group.example, 160))}”)`;
+  return line;
+}
+
+/** `### Failing cases (N)`: a row per case while rows and `room` last, then how many were left out. */
+function failingCasesSection(
+  failing: readonly CaseRecord[],
+  failedCount: number,
+  maxRows: number,
+  room: number,
+): string[] {
+  if (failedCount === 0) return [];
+  const lines = [`### Failing cases (${failedCount})`, ''];
+  let used = length(lines) + 200;
+  const rows: string[] = [];
+  for (const record of failing.slice(0, maxRows)) {
+    const row = failureRow(record);
+    if (used + row.length + 1 > room) break;
+    used += row.length + 1;
+    rows.push(row);
+  }
+  if (rows.length > 0) lines.push('| Case | Status | Reason | Execution |', '|---|---|---|---|', ...rows, '');
+  const more = failedCount - rows.length;
+  if (more > 0) {
+    lines.push(
+      rows.length > 0
+        ? `… and ${more} more: see the results artifact.`
+        : `${more} failing ${more === 1 ? 'case' : 'cases'}: see the results artifact.`,
+      '',
+    );
+  }
+  return lines;
 }
 
 function failureRow(record: CaseRecord): string {

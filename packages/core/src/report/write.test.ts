@@ -61,6 +61,8 @@ describe('writeReports', () => {
     const { markdown } = await writeReports(dir, summary, {
       maxFailures: 10,
       artifactUrl: 'https://x.test/a/1',
+      commit: { sha: 'feedface00', url: 'https://x.test/c/feedface00' },
+      runUrl: 'https://x.test/runs/5/attempts/1',
     });
 
     expect((await readdir(dir)).sort()).toEqual(['junit.xml', 'report.md', 'results.jsonl', 'summary.json']);
@@ -85,6 +87,15 @@ describe('writeReports', () => {
     expect(markdown).toContain('| case-3 | REJECTED | rejected 3 |');
     expect(markdown).toContain('… and 30 more: see the results artifact.');
     expect(markdown).toContain('[Download the results artifact](https://x.test/a/1)');
+    expect(markdown).toContain(
+      'Commit [feedfac](https://x.test/c/feedface00) · [Workflow run](https://x.test/runs/5/attempts/1)',
+    );
+    // Grouped over all 40 failures, not only the 10 listed.
+    expect(markdown).toContain(
+      '- **answer contains "refund"** × 20: case-0, case-6, case-12, case-18, case-24, …\n' +
+        '- **REJECTED · NODE** × 20: case-3, case-9, case-15, case-21, case-27, … (e.g. “rejected 3”)\n',
+    );
+    expect(markdown).not.toContain('Among the first');
 
     const xml = await readFile(join(dir, 'junit.xml'), 'utf8');
     expect(xml.match(/<testcase /g)?.length).toBe(120);

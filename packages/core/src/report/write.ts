@@ -6,12 +6,18 @@ import { join } from 'node:path';
 import type { CaseRecord, Summary } from '../types.js';
 import { readRecords } from './jsonl.js';
 import { writeJunit } from './junit.js';
+import { FailureGroups } from './groups.js';
 import { DEFAULT_MAX_FAILURE_ROWS, renderMarkdown } from './markdown.js';
+import type { ReportCommit } from './markdown.js';
 
 /** Options of {@link writeReports}. */
 export interface WriteReportsOptions {
   /** Link to the uploaded results artifact, shown in the report. @default none */
   readonly artifactUrl?: string | undefined;
+  /** The commit the run tested, shown in the report. @default none */
+  readonly commit?: ReportCommit | undefined;
+  /** Link to the CI run, shown in the report. @default none */
+  readonly runUrl?: string | undefined;
   /** Most failing cases listed in the report. @default 50 */
   readonly maxFailures?: number | undefined;
   /** Where the records are read from. @default `${outDir}/results.jsonl` */
@@ -22,7 +28,7 @@ export interface WriteReportsOptions {
  * Writes `summary.json` (pretty, 2 spaces), `report.md` and `junit.xml` into `outDir`, reading the records
  * back from `${outDir}/results.jsonl` as a stream (a missing file counts as no records). Each file is written
  * atomically: to `name.tmp`, then renamed. Memory stays bounded: only the first `maxFailures` failing
- * records are kept for the report.
+ * records are kept for the report; every failing record is counted in the failures by reason.
  *
  * @returns The report's Markdown text (the same as `report.md`).
  * @throws Error naming the file and line when `results.jsonl` holds an invalid record.
@@ -40,15 +46,23 @@ export async function writeReports(
   const resultsFile = options.resultsPath ?? join(outDir, 'results.jsonl');
   const source = (await exists(resultsFile)) ? readRecords(resultsFile) : noRecords();
   const failures: CaseRecord[] = [];
+  const groups = new FailureGroups();
   async function* collectFailures(): AsyncIterable<CaseRecord> {
     for await (const record of source) {
+      groups.add(record);
       if (!record.passed && failures.length < maxFailures) failures.push(record);
       yield record;
     }
   }
   await writeAtomic(join(outDir, 'junit.xml'), (tmp) => writeJunit(tmp, collectFailures(), summary));
 
-  const markdown = renderMarkdown(summary, failures, { artifactUrl: options.artifactUrl, maxFailures });
+  const markdown = renderMarkdown(summary, failures, {
+    artifactUrl: options.artifactUrl,
+    commit: options.commit,
+    runUrl: options.runUrl,
+    groups: groups.groups(),
+    maxFailures,
+  });
   await writeAtomic(join(outDir, 'report.md'), (tmp) => writeFile(tmp, markdown));
   return { markdown };
 }
