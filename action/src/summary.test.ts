@@ -168,12 +168,12 @@ describe('job summary text', () => {
 describe('progressLine and finalLine', () => {
   it('never counts more running and queued than cases left', () => {
     // The engine counts the last case finished a moment before its execution leaves `running`.
-    expect(progressLine({ total: 4, submitted: 4, finished: 4, passed: 3, running: 1, queued: 0 })).toBe(
-      'progress: 4/4 finished, 3 passed, 1 failed, 0 running, 0 queued',
-    );
-    expect(progressLine({ total: 10, submitted: 8, finished: 7, passed: 7, running: 2, queued: 5 })).toBe(
-      'progress: 7/10 finished, 7 passed, 0 failed, 2 running, 1 queued',
-    );
+    expect(
+      progressLine({ total: 4, submitted: 4, finished: 4, passed: 3, failed: 1, running: 1, queued: 0 }),
+    ).toBe('progress: 4/4 finished, 3 passed, 1 failed, 0 running, 0 queued');
+    expect(
+      progressLine({ total: 10, submitted: 8, finished: 7, passed: 7, failed: 0, running: 2, queued: 5 }),
+    ).toBe('progress: 7/10 finished, 7 passed, 0 failed, 2 running, 1 queued');
   });
 
   it('ends with the summary counts, and says when the run stopped', () => {
