@@ -615,7 +615,7 @@ class BatchRun {
       this.#workflow.deployment_id ?? this.#workflow.deployment_name!,
     );
     try {
-      return await this.#finder.find(flight.externalId, { signal: this.#stop.signal });
+      return (await this.#finder.find(flight.externalId, { signal: this.#stop.signal }))?.executionId ?? null;
     } catch {
       return null;
     }
