@@ -67,8 +67,13 @@ export class ExternalIdFinder {
   readonly #waiting = new Set<string>();
   #scan: { readonly tick: number; readonly done: Promise<void> } | null = null;
   #tick = 0;
-  /** Set once a filtered request came back unfiltered (or refused): filtering is not worth a request any more. */
-  #filtersIgnored = false;
+  /**
+   * Whether the server honours `filters`: unknown until a filtered answer shows it (results all carrying the id asked
+   * for: honoured; a result carrying another id, or a 400: ignored, and from then on only shared scans are used).
+   */
+  #filters: 'unknown' | 'honoured' | 'ignored' = 'unknown';
+  /** The first filtered request while `#filters` is unknown: the lookups that come meanwhile wait for its verdict. */
+  #probe: Promise<void> | null = null;
 
   constructor(client: VellumClient, deploymentId: string, options: ExternalIdFinderOptions = {}) {
     this.#client = client;
@@ -85,8 +90,18 @@ export class ExternalIdFinder {
     const asked = ++this.#tick;
     const known = this.#known.get(externalId);
     if (known !== undefined) return known;
-    if (!this.#filtersIgnored) {
-      const filtered = await this.#filtered(externalId, options);
+    // While the first filtered request is under way, wait for it rather than send a thousand that may be ignored.
+    while (this.#filters === 'unknown' && this.#probe !== null) await this.#probe;
+    if (this.#filters !== 'ignored') {
+      const request = this.#filtered(externalId, options);
+      if (this.#filters === 'unknown') {
+        const settled = (): void => {
+          if (this.#probe === probe) this.#probe = null;
+        };
+        const probe: Promise<void> = request.then(settled, settled);
+        this.#probe = probe;
+      }
+      const filtered = await request;
       if (filtered !== undefined) return filtered;
     }
     for (;;) {
@@ -121,15 +136,18 @@ export class ExternalIdFinder {
     } catch (error) {
       // A server that does not understand the filter may refuse it: the shared scan still works.
       if (!(error instanceof BadRequestError)) throw error;
-      this.#filtersIgnored = true;
+      this.#filters = 'ignored';
       return undefined;
     }
     this.#remember(results);
-    const found = this.#known.get(externalId);
-    if (found !== undefined) return found;
-    if (results.length === 0) return null;
-    this.#filtersIgnored = true;
-    return undefined;
+    if (results.some((event) => event.external_id !== externalId)) {
+      // Every result of a filtered answer carries the id: this one is the unfiltered list. Its results are remembered
+      // (maybe ours is among them), and the shared scan looks further.
+      this.#filters = 'ignored';
+      return this.#known.get(externalId);
+    }
+    if (results.length > 0) this.#filters = 'honoured';
+    return this.#known.get(externalId) ?? null;
   }
 
   #remember(results: readonly ExecutionEvent[]): void {
