@@ -136,7 +136,10 @@ describe('status responses', () => {
     const bad = json(200, { execution_id: 42, status: 'FULFILLED' });
     const server = (await startServer()).reply(bad, bad, bad);
     const retries: RetryInfo[] = [];
-    const error = await client(server.url, { retry: { maxRetries: 2 }, onRetry: (info) => retries.push(info) })
+    const error = await client(server.url, {
+      retry: { maxRetries: 2 },
+      onRetry: (info) => retries.push(info),
+    })
       .getExecutionStatus('e1')
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ResponseValidationError);

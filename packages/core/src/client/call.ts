@@ -3,13 +3,8 @@
  * its budget is spent or the caller aborts. A 429 waits under its own, long budget (`rateLimitBudgetMs`) and is told
  * to `onRetry` each time; every other failure counts against `maxRetries`.
  */
-import {
-  ApiError,
-  ConnectionError,
-  RateLimitError,
-  ResponseValidationError,
-  VellumBatchError,
-} from '../errors.js';
+import type { ApiError } from '../errors.js';
+import { ConnectionError, RateLimitError, ResponseValidationError, VellumBatchError } from '../errors.js';
 import type { Clock } from '../internal/clock.js';
 import { redact } from '../internal/redact.js';
 import { rateLimitDelayMs, retryDelayMs, type RetryPolicy } from '../retry.js';

@@ -12,7 +12,10 @@ import { NotFoundError } from '../errors.js';
 import { createClient, externalIdFilter } from './index.js';
 import { DEFAULT_API_URL, DEFAULT_PREDICT_URL, resolveOptions } from './options.js';
 
-const submitReq = { inputs: [{ name: 'q', type: 'STRING', value: 'hi' }], workflowDeploymentId: DEPLOYMENT_ID } as const;
+const submitReq = {
+  inputs: [{ name: 'q', type: 'STRING', value: 'hi' }],
+  workflowDeploymentId: DEPLOYMENT_ID,
+} as const;
 
 async function twoHosts() {
   const predict = await startServer();
@@ -108,7 +111,12 @@ describe('listExecutionEvents', () => {
       json(
         200,
         executionsPage(3, [
-          slimExecution({ spanId: 'exec-2', externalId: 'vb-2', metadata: { vellum_batch_run: 'r1' }, releaseTag: 'prod' }),
+          slimExecution({
+            spanId: 'exec-2',
+            externalId: 'vb-2',
+            metadata: { vellum_batch_run: 'r1' },
+            releaseTag: 'prod',
+          }),
           slimExecution({ spanId: 'exec-1', noParent: true }),
           slimExecution({ spanId: 'exec-0' }),
         ]),
@@ -126,7 +134,13 @@ describe('listExecutionEvents', () => {
           release_tag: 'prod',
         },
         { span_id: 'exec-1', external_id: null, metadata: null, deployment_id: null, release_tag: null },
-        { span_id: 'exec-0', external_id: null, metadata: null, deployment_id: DEPLOYMENT_ID, release_tag: 'LATEST' },
+        {
+          span_id: 'exec-0',
+          external_id: null,
+          metadata: null,
+          deployment_id: DEPLOYMENT_ID,
+          release_tag: 'LATEST',
+        },
       ],
     });
   });
@@ -136,7 +150,9 @@ describe('listExecutionEvents', () => {
     api.reply(
       json(200, {
         count: 1,
-        results: [{ span_id: 'exec-9', parent_context: { type: 'API_REQUEST', span_id: 's', external_id: 'vb-9' } }],
+        results: [
+          { span_id: 'exec-9', parent_context: { type: 'API_REQUEST', span_id: 's', external_id: 'vb-9' } },
+        ],
       }),
     );
     const page = await client.listExecutionEvents(DEPLOYMENT_ID, {});
@@ -148,7 +164,10 @@ describe('listExecutionEvents', () => {
     const client = createClient({ apiKey: KEY, baseUrl: predict.url, retry: { maxRetries: 0 } });
     onCleanup(() => client.close());
     predict.reply(
-      json(200, { count: 1, results: [{ span_id: 'e', parent_context: { type: 'WORKFLOW_RELEASE_TAG', external_id: 7 } }] }),
+      json(200, {
+        count: 1,
+        results: [{ span_id: 'e', parent_context: { type: 'WORKFLOW_RELEASE_TAG', external_id: 7 } }],
+      }),
     );
     await expect(client.listExecutionEvents(DEPLOYMENT_ID, {})).rejects.toThrow(
       'answered 200 with an unexpected body: results[0].parent_context.external_id: expected a string or null, got number',

@@ -121,15 +121,11 @@ export function createClient(options: ClientOptions): VellumClient {
   }
 
   return {
-    executeWorkflowAsync(req, opts) {
-      let body: string;
-      try {
-        body = submitBody(req);
-      } catch (error) {
-        return Promise.reject(error as Error);
-      }
+    async executeWorkflowAsync(req, opts) {
+      // Throws (so rejects) a ConfigError before anything is sent when the request names no single deployment.
+      const body = submitBody(req);
       const path = '/v1/execute-workflow-async';
-      return runCall(ctx, {
+      return await runCall(ctx, {
         operation: 'submit',
         request: {
           host: predict,

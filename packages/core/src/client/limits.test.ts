@@ -1,6 +1,14 @@
 import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import { fakeClock, json, KEY, onCleanup, startServer, until, type Handler } from '../../test/helpers/loopback.js';
+import {
+  fakeClock,
+  json,
+  KEY,
+  onCleanup,
+  startServer,
+  until,
+  type Handler,
+} from '../../test/helpers/loopback.js';
 import { statusAnswer } from '../../test/helpers/vellum-shapes.js';
 import { ResponseTooLargeError, ServerError, SubmitOutcomeUnknownError, TimeoutError } from '../errors.js';
 import { createClient } from './index.js';
@@ -8,7 +16,13 @@ import { DEFAULT_MAX_RESPONSE_BYTES } from './options.js';
 import type { ClientOptions } from './options.js';
 
 function client(url: string, options: Partial<ClientOptions> = {}) {
-  const c = createClient({ apiKey: KEY, baseUrl: url, clock: fakeClock(), retry: { maxRetries: 0 }, ...options });
+  const c = createClient({
+    apiKey: KEY,
+    baseUrl: url,
+    clock: fakeClock(),
+    retry: { maxRetries: 0 },
+    ...options,
+  });
   onCleanup(() => c.close());
   return c;
 }
@@ -50,7 +64,9 @@ describe('size cap', () => {
 
   it('reads an answer just under the cap', async () => {
     const server = (await startServer()).reply(big(100_000, false));
-    await expect(client(server.url, { maxResponseBytes: 100_000 }).getExecutionStatus('e1')).resolves.toMatchObject({
+    await expect(
+      client(server.url, { maxResponseBytes: 100_000 }).getExecutionStatus('e1'),
+    ).resolves.toMatchObject({
       status: 'FULFILLED',
     });
   });
@@ -69,7 +85,9 @@ describe('size cap', () => {
       res.writeHead(500, { 'content-type': 'text/plain' });
       res.end('y'.repeat(1_000_000));
     });
-    const error = await client(server.url).getExecutionStatus('e1').catch((e: unknown) => e);
+    const error = await client(server.url)
+      .getExecutionStatus('e1')
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ServerError);
     expect((error as ServerError).detail).toBe(`${'y'.repeat(500)}…`);
   });
@@ -84,19 +102,23 @@ describe('total deadline', () => {
       timer = setInterval(() => res.write(' '), 10);
       res.on('close', () => clearInterval(timer));
     });
-    onCleanup(async () => clearInterval(timer));
+    onCleanup(() => Promise.resolve(clearInterval(timer)));
     const error = await client(server.url, { requestTimeoutMs: 300 })
       .getExecutionStatus('e1')
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TimeoutError);
-    expect((error as Error).message).toBe('GET /v1/workflows/executions/e1/status got no complete answer within 300 ms.');
+    expect((error as Error).message).toBe(
+      'GET /v1/workflows/executions/e1/status got no complete answer within 300 ms.',
+    );
   });
 });
 
 describe('caller signal', () => {
   it('adds one abort listener per signal, not one per request', async () => {
     const held: (() => void)[] = [];
-    const server = await startServer((req, res) => held.push(() => json(200, statusAnswer('e1'))(req, res, '')));
+    const server = await startServer((req, res) =>
+      held.push(() => json(200, statusAnswer('e1'))(req, res, '')),
+    );
     const c = client(server.url);
     const controller = new AbortController();
     const all = Promise.all(

@@ -9,15 +9,27 @@ describe('API key checks', () => {
   it.each([
     ['', 'The Vellum API key is empty.'],
     ['   ', 'The Vellum API key is empty.'],
-    [`${KEY}\n`, 'The Vellum API key starts or ends with whitespace (a copied newline?): remove it and try again.'],
-    [` ${KEY}`, 'The Vellum API key starts or ends with whitespace (a copied newline?): remove it and try again.'],
+    [
+      `${KEY}\n`,
+      'The Vellum API key starts or ends with whitespace (a copied newline?): remove it and try again.',
+    ],
+    [
+      ` ${KEY}`,
+      'The Vellum API key starts or ends with whitespace (a copied newline?): remove it and try again.',
+    ],
     [
       `vk-abc\n123`,
       'The Vellum API key contains a control character (such as a newline) at position 7: copy the key again.',
     ],
-    [`vk-abc\u0000123`, 'The Vellum API key contains a control character (such as a newline) at position 7: copy the key again.'],
+    [
+      `vk-abc\u0000123`,
+      'The Vellum API key contains a control character (such as a newline) at position 7: copy the key again.',
+    ],
     [`vk-abcé123`, 'The Vellum API key contains a non-ASCII character at position 7: copy the key again.'],
-    [`vk-abc\u200b123`, 'The Vellum API key contains a non-ASCII character at position 7: copy the key again.'],
+    [
+      `vk-abc\u200b123`,
+      'The Vellum API key contains a non-ASCII character at position 7: copy the key again.',
+    ],
   ])('refuses %j with a ConfigError that names the problem, never the key', (key, message) => {
     const error = (() => {
       try {
@@ -39,7 +51,10 @@ describe('warnings', () => {
     expect(one.warnings).toEqual([
       'The API key is sent over plain http to http://vellum.internal.example:8080, which is not this machine: anyone on the way can read it. Use https.',
     ]);
-    const two = resolveOptions({ apiKey: KEY, baseUrl: { predict: 'http://10.0.0.5', api: 'https://api.vellum.ai' } });
+    const two = resolveOptions({
+      apiKey: KEY,
+      baseUrl: { predict: 'http://10.0.0.5', api: 'https://api.vellum.ai' },
+    });
     expect(two.warnings).toHaveLength(1);
     expect(two.warnings[0]).toContain('http://10.0.0.5');
     expect(two.warnings.join(' ')).not.toContain(KEY);
@@ -59,11 +74,20 @@ describe('warnings', () => {
 
 describe('other options', () => {
   it.each([
-    [{ baseUrl: { predict: 'nope', api: 'https://api.vellum.ai' } }, 'The predict base URL "nope" is not a valid URL.'],
-    [{ baseUrl: { predict: 'https://p', api: 'ftp://x' } }, 'The api base URL must be http or https, got ftp:'],
+    [
+      { baseUrl: { predict: 'nope', api: 'https://api.vellum.ai' } },
+      'The predict base URL "nope" is not a valid URL.',
+    ],
+    [
+      { baseUrl: { predict: 'https://p', api: 'ftp://x' } },
+      'The api base URL must be http or https, got ftp:',
+    ],
     [{ maxResponseBytes: 0 }, 'The client option maxResponseBytes must be an integer >= 1, got 0.'],
     [{ requestTimeoutMs: Number.NaN }, 'The client option requestTimeoutMs must be a number >= 1, got NaN.'],
-    [{ retry: { rateLimitBudgetMs: -1 } }, 'The client option retry.rateLimitBudgetMs must be a number >= 0, got -1.'],
+    [
+      { retry: { rateLimitBudgetMs: -1 } },
+      'The client option retry.rateLimitBudgetMs must be a number >= 0, got -1.',
+    ],
   ])('refuses %j', (options, message) => {
     expect(() => resolveOptions({ apiKey: KEY, ...options })).toThrow(message);
   });

@@ -28,7 +28,10 @@ describe('createRetryLogger', () => {
   it('sums up 429s in at most one line per interval', () => {
     let now = 0;
     const lines: string[] = [];
-    const log = createRetryLogger((line) => lines.push(line), { rateLimitIntervalMs: 10_000, clock: { now: () => now } });
+    const log = createRetryLogger((line) => lines.push(line), {
+      rateLimitIntervalMs: 10_000,
+      clock: { now: () => now },
+    });
     for (let i = 0; i < 40; i++) {
       log(retry(1, limited));
       now += 500;

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { fakeClock, json, KEY, onCleanup, startServer, text, type Handler } from '../../test/helpers/loopback.js';
+import {
+  fakeClock,
+  json,
+  KEY,
+  onCleanup,
+  startServer,
+  text,
+  type Handler,
+} from '../../test/helpers/loopback.js';
 import { submitAnswer } from '../../test/helpers/vellum-shapes.js';
 import {
   AuthenticationError,
@@ -88,7 +96,9 @@ describe('a submit is resent only when nothing can have been started', () => {
 
   it('a 200 naming an execution is returned as it is (reading b: the caller checks ids it already holds)', async () => {
     const server = (await startServer()).reply(json(200, submitAnswer('exec-existing')));
-    await expect(client(server.url).executeWorkflowAsync(req)).resolves.toEqual({ execution_id: 'exec-existing' });
+    await expect(client(server.url).executeWorkflowAsync(req)).resolves.toEqual({
+      execution_id: 'exec-existing',
+    });
   });
 });
 
@@ -102,9 +112,9 @@ describe('rate limits', () => {
     const c = client(server.url, { clock, retry: { maxRetries: 1 }, onRetry: (info) => retries.push(info) });
     await expect(c.executeWorkflowAsync(req)).resolves.toEqual({ execution_id: 'e1' });
     expect(retries.map((r) => r.attempt)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
-    expect(retries.every((r) => r.rateLimited && r.error instanceof RateLimitError && r.operation === 'submit')).toBe(
-      true,
-    );
+    expect(
+      retries.every((r) => r.rateLimited && r.error instanceof RateLimitError && r.operation === 'submit'),
+    ).toBe(true);
     expect(clock.sleeps).toEqual(Array.from({ length: 8 }, () => 2000));
     expect(c.stats).toMatchObject({ submit: 9, retries: 8, rateLimited: 8 });
   });

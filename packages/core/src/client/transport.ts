@@ -87,6 +87,8 @@ export class Transport {
       const fail = (error: unknown): void => {
         if (done) return;
         settle();
+        // The caller's signal reason is passed on as it is, whatever it is (the documented contract of `signal`).
+        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
         reject(error);
       };
       const stop = (error: Error): void => {

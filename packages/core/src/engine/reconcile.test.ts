@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { json, KEY, onCleanup, startServer } from '../../test/helpers/loopback.js';
 import { DEPLOYMENT_ID, executionsPage, slimExecution } from '../../test/helpers/vellum-shapes.js';
-import { createClient, type ExecutionEvent, type ExecutionEventsQuery, type VellumClient } from '../client.js';
+import {
+  createClient,
+  type ExecutionEvent,
+  type ExecutionEventsQuery,
+  type VellumClient,
+} from '../client.js';
 import { BadRequestError } from '../errors.js';
 import { ExternalIdFinder, findExecutionByExternalId } from './reconcile.js';
 
@@ -32,7 +37,8 @@ function listClient(events: ExecutionEvent[], options: ListServerOptions = {}) {
       if (page.externalId !== undefined && options.refuseFilters) {
         throw new BadRequestError(400, 'Invalid filters', 'GET /v1/workflow-deployments/x/execution-events');
       }
-      let list = page.ordering === '-timestamp' || !options.oldestFirstByDefault ? events : [...events].reverse();
+      let list =
+        page.ordering === '-timestamp' || !options.oldestFirstByDefault ? events : [...events].reverse();
       if (page.externalId !== undefined && !options.ignoreFilters) {
         list = list.filter((e) => e.external_id === page.externalId);
       }

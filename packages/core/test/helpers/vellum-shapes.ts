@@ -5,7 +5,9 @@
  */
 import { serialization } from 'vellum-ai';
 
-type Schema = { parse: (raw: unknown, opts: { unrecognizedObjectKeys: 'fail' }) => { ok: boolean; errors?: unknown } };
+type Schema = {
+  parse: (raw: unknown, opts: { unrecognizedObjectKeys: 'fail' }) => { ok: boolean; errors?: unknown };
+};
 
 /** Throws when `raw` is not what the SDK schema accepts, strictly. Returns `raw`. */
 export function strict<T>(schema: Schema, raw: T): T {
@@ -86,7 +88,10 @@ export function submitAnswer(executionId: string) {
 }
 
 /** A `CheckWorkflowExecutionStatusResponse`. */
-export function statusAnswer(executionId: string, status: 'INITIATED' | 'FULFILLED' | 'REJECTED' = 'FULFILLED') {
+export function statusAnswer(
+  executionId: string,
+  status: 'INITIATED' | 'FULFILLED' | 'REJECTED' = 'FULFILLED',
+) {
   return strict(serialization.CheckWorkflowExecutionStatusResponse, {
     execution_id: executionId,
     status,
