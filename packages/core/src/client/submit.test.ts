@@ -1,3 +1,4 @@
+import { Pool } from 'undici';
 import { describe, expect, it } from 'vitest';
 import {
   fakeClock,
@@ -73,6 +74,37 @@ describe('a submit is resent only when nothing can have been started', () => {
     expect(submitMayHaveStarted(error)).toBe(false);
     expect(retries.map((r) => r.attempt)).toEqual([1, 2]);
     expect(c.stats).toMatchObject({ submit: 3, retries: 2 });
+  });
+
+  it('a deadline that comes while the submit still waits for a connection is not an unknown outcome', async () => {
+    const server = await startServer(() => undefined);
+    // One connection, shared: a slow client holds it with a status request that gets no answer.
+    const pool = new Pool(server.url, { connections: 1 });
+    onCleanup(() => pool.destroy());
+    const slow = client(server.url, { dispatcher: pool, requestTimeoutMs: 10_000, retry: { maxRetries: 0 } });
+    const c = client(server.url, { dispatcher: pool, requestTimeoutMs: 200, retry: { maxRetries: 1 } });
+    const hanging = slow.getExecutionStatus('e1').catch((e: unknown) => e);
+    while (server.seen.length === 0) await new Promise((resolve) => setImmediate(resolve));
+    const error = await c.executeWorkflowAsync(req).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TimeoutError);
+    expect(submitMayHaveStarted(error)).toBe(false);
+    // Only the status request ever reached the server; the submit was tried twice while it waited.
+    expect(server.seen.map((s) => s.method)).toEqual(['GET']);
+    expect(c.stats.submit).toBe(2);
+    await server.close();
+    await hanging;
+  });
+
+  it('never shows the key in an unknown outcome', async () => {
+    const server = (await startServer()).reply(json(502, { detail: `upstream rejected key ${KEY}` }));
+    const error = await client(server.url)
+      .executeWorkflowAsync(req)
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SubmitOutcomeUnknownError);
+    expect((error as Error).message).toContain('upstream rejected key ***');
+    expect(
+      JSON.stringify({ message: (error as Error).message, cause: String((error as Error).cause) }),
+    ).not.toContain(KEY);
   });
 
   it('a 400 naming the external id is an ExternalIdConflictError (reading a), other refusals stay as they are', async () => {
