@@ -1,10 +1,11 @@
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Agent, MockAgent } from 'undici';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { fakeClock, json, KEY, NOW, onCleanup, startServer, text } from '../test/helpers/loopback.js';
 import {
   createClient,
   ExternalIdConflictError,
+  SubmitOutcomeUnknownError,
+  submitMayHaveStarted,
   type ClientOptions,
   type RetryInfo,
   type VellumClient,
@@ -21,102 +22,10 @@ import {
   ServerError,
   TimeoutError,
 } from './errors.js';
-import type { Clock } from './internal/clock.js';
-
-const KEY = 'sk-test-secret-1234';
-const NOW = Date.UTC(2026, 10, 28, 10, 0, 0);
-
-type Handler = (req: IncomingMessage, res: ServerResponse, body: string) => void;
-interface Seen {
-  readonly method: string;
-  readonly url: string;
-  readonly headers: IncomingHttpHeaders;
-  readonly body: string;
-}
-
-/** A JSON answer. */
-function json(status: number, payload: unknown, headers: Record<string, string> = {}): Handler {
-  return (_req, res) => {
-    res.writeHead(status, { 'content-type': 'application/json', ...headers });
-    res.end(JSON.stringify(payload));
-  };
-}
-
-/** A raw text answer. */
-function text(status: number, payload: string): Handler {
-  return (_req, res) => {
-    res.writeHead(status, { 'content-type': 'text/plain' });
-    res.end(payload);
-  };
-}
-
-/** A loopback server answering each request with the next scripted handler. */
-async function startServer() {
-  const queue: Handler[] = [];
-  const seen: Seen[] = [];
-  let connections = 0;
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks).toString('utf8');
-      seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body });
-      const handler = queue.shift() ?? text(599, 'no scripted response');
-      handler(req, res, body);
-    });
-  });
-  server.on('connection', () => {
-    connections++;
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  const handle = {
-    url: `http://127.0.0.1:${port}`,
-    seen,
-    reply(...handlers: Handler[]) {
-      queue.push(...handlers);
-      return handle;
-    },
-    get connections() {
-      return connections;
-    },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-  cleanups.push(handle.close);
-  return handle;
-}
-
-/** A clock that records sleeps instead of sleeping. */
-function fakeClock(random = 0.5): Clock & { sleeps: number[] } {
-  const sleeps: number[] = [];
-  return {
-    sleeps,
-    now: () => NOW,
-    random: () => random,
-    sleep: (ms, signal) => {
-      sleeps.push(ms);
-      return signal?.aborted ? Promise.reject(signal.reason as Error) : Promise.resolve();
-    },
-    setTimer: (ms, callback) => {
-      sleeps.push(ms);
-      queueMicrotask(callback);
-      return () => undefined;
-    },
-  };
-}
-
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
 
 function client(baseUrl: string, options: Partial<ClientOptions> = {}): VellumClient {
   const c = createClient({ apiKey: KEY, baseUrl, clock: fakeClock(), ...options });
-  cleanups.push(() => c.close());
+  onCleanup(() => c.close());
   return c;
 }
 
@@ -182,29 +91,6 @@ describe('request shape', () => {
     expect(server.seen[0]!.headers['x-api-key']).toBe(KEY);
   });
 
-  it('lists execution events with limit and offset', async () => {
-    const server = (await startServer()).reply(
-      json(200, {
-        count: 2,
-        results: [
-          { span_id: 's2', external_id: 'vb-2', extra: 1 },
-          { span_id: 's1', external_id: null },
-        ],
-      }),
-    );
-    const page = await client(server.url).listExecutionEvents('my deployment', { limit: 50, offset: 100 });
-    expect(server.seen[0]!.url).toBe(
-      '/v1/workflow-deployments/my%20deployment/execution-events?limit=50&offset=100',
-    );
-    expect(page).toEqual({
-      count: 2,
-      results: [
-        { span_id: 's2', external_id: 'vb-2' },
-        { span_id: 's1', external_id: null },
-      ],
-    });
-  });
-
   it('refuses a submit naming both or neither deployment, sending nothing', async () => {
     const server = await startServer();
     const c = client(server.url);
@@ -246,23 +132,46 @@ describe('status responses', () => {
     expect(res.execution_detail_url).toBe('https://app/e1');
   });
 
-  it('names the endpoint and the bad field in a ResponseValidationError', async () => {
-    const server = (await startServer()).reply(json(200, { execution_id: 42, status: 'FULFILLED' }));
-    const error = await client(server.url)
+  it('retries a status answer that does not parse a bounded number of times, then names the endpoint and field', async () => {
+    const bad = json(200, { execution_id: 42, status: 'FULFILLED' });
+    const server = (await startServer()).reply(bad, bad, bad);
+    const retries: RetryInfo[] = [];
+    const error = await client(server.url, {
+      retry: { maxRetries: 2 },
+      onRetry: (info) => retries.push(info),
+    })
       .getExecutionStatus('e1')
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ResponseValidationError);
-    expect((error as Error).message).toMatch(
-      /^GET \/v1\/workflows\/executions\/e1\/status answered 200 with an unexpected body: execution_id: /,
+    expect((error as Error).message).toBe(
+      'GET /v1/workflows/executions/e1/status answered 200 with an unexpected body: execution_id: expected a non-empty string, got number',
     );
-    expect(server.seen).toHaveLength(1);
+    expect(server.seen).toHaveLength(3);
+    expect(retries.map((r) => r.attempt)).toEqual([1, 2]);
+  });
+
+  it('retries a status answered with a redirect, then says it is a redirect', async () => {
+    const redirect = text(302, '', { location: 'https://elsewhere.example/' });
+    const server = (await startServer()).reply(redirect, redirect, json(200, statusBody));
+    const c = client(server.url, { retry: { maxRetries: 2 } });
+    await expect(c.getExecutionStatus('e1')).resolves.toMatchObject({ status: 'FULFILLED' });
+    const again = (await startServer()).reply(redirect, redirect);
+    const error = await client(again.url, { retry: { maxRetries: 1 } })
+      .getExecutionStatus('e1')
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ResponseValidationError);
+    expect((error as Error).message).toBe(
+      'GET /v1/workflows/executions/e1/status answered 302, a redirect, which the client does not follow (is the base URL right?).',
+    );
   });
 
   it('names a nested field of the events page', async () => {
     const server = (await startServer()).reply(
       json(200, { count: 2, results: [{ span_id: 'a' }, { external_id: 'x' }] }),
     );
-    await expect(client(server.url).listExecutionEvents('d', {})).rejects.toThrow(/results\[1\]\.span_id/);
+    await expect(
+      client(server.url, { retry: { maxRetries: 0 } }).listExecutionEvents('d', {}),
+    ).rejects.toThrow('results[1].span_id: expected a non-empty string, got undefined');
   });
 
   it('rejects an empty execution id on submit', async () => {
@@ -274,7 +183,7 @@ describe('status responses', () => {
 
   it('turns a non-JSON 2xx into a ResponseValidationError', async () => {
     const server = (await startServer()).reply(text(200, '<html>proxy</html>'));
-    const error = await client(server.url)
+    const error = await client(server.url, { retry: { maxRetries: 0 } })
       .getExecutionStatus('e1')
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ResponseValidationError);
@@ -342,8 +251,9 @@ describe('errors by status', () => {
     const error = await c.executeWorkflowAsync({ ...submitReq, externalId: 'vb-1' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ExternalIdConflictError);
     expect(error).toBeInstanceOf(BadRequestError);
-    expect(error).toMatchObject({ code: 'external_id_conflict', externalId: 'vb-1', status: 400 });
+    expect(error).toMatchObject({ code: 'EXTERNAL_ID_CONFLICT', externalId: 'vb-1', status: 400 });
     expect((error as Error).name).toBe('ExternalIdConflictError');
+    expect(submitMayHaveStarted(error)).toBe(true);
     expect(c.stats.submit).toBe(1);
   });
 
@@ -370,10 +280,10 @@ describe('retries', () => {
     await expect(c.getExecutionStatus('e1')).resolves.toMatchObject({ status: 'FULFILLED' });
     expect(clock.sleeps).toEqual([3000]);
     expect(retries).toHaveLength(1);
-    expect(retries[0]).toMatchObject({ operation: 'status', attempt: 1, delayMs: 3000 });
+    expect(retries[0]).toMatchObject({ operation: 'status', attempt: 1, delayMs: 3000, rateLimited: true });
     expect(retries[0]!.error).toBeInstanceOf(RateLimitError);
     expect((retries[0]!.error as RateLimitError).retryAfterMs).toBe(3000);
-    expect(c.stats).toEqual({ submit: 0, status: 2, events: 0, retries: 1 });
+    expect(c.stats).toEqual({ submit: 0, status: 2, events: 0, deployments: 0, retries: 1, rateLimited: 1 });
   });
 
   it('caps a long Retry-After date', async () => {
@@ -406,27 +316,31 @@ describe('retries', () => {
     const error = await c.getExecutionStatus('e1').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ServerError);
     expect((error as Error).message).toBe('GET /v1/workflows/executions/e1/status answered 503: third');
-    expect(c.stats).toEqual({ submit: 0, status: 3, events: 0, retries: 2 });
+    expect(c.stats).toEqual({ submit: 0, status: 3, events: 0, deployments: 0, retries: 2, rateLimited: 0 });
   });
 
-  it('retries a submit that carries an external id after a 500', async () => {
+  it('never resends a submit answered 500: its outcome is unknown (it may have started)', async () => {
     const server = (await startServer()).reply(text(500, 'boom'), json(200, { execution_id: 'e1' }));
     const c = client(server.url);
-    await expect(c.executeWorkflowAsync({ ...submitReq, externalId: 'vb-1' })).resolves.toEqual({
-      execution_id: 'e1',
-    });
-    expect(server.seen.map((s) => (JSON.parse(s.body) as { external_id: string }).external_id)).toEqual([
-      'vb-1',
-      'vb-1',
-    ]);
-  });
-
-  it('does not retry a submit without an external id after a 500', async () => {
-    const server = (await startServer()).reply(text(500, 'boom'), json(200, { execution_id: 'e1' }));
-    const c = client(server.url);
-    await expect(c.executeWorkflowAsync(submitReq)).rejects.toBeInstanceOf(ServerError);
+    const error = await c.executeWorkflowAsync({ ...submitReq, externalId: 'vb-1' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SubmitOutcomeUnknownError);
+    expect(error).toMatchObject({ code: 'SUBMIT_OUTCOME_UNKNOWN', externalId: 'vb-1' });
+    expect((error as Error).message).toBe(
+      'The submit with external id vb-1 may have started an execution, but no usable answer came back: POST /v1/execute-workflow-async answered 500: boom',
+    );
+    expect((error as Error).cause).toBeInstanceOf(ServerError);
+    expect(submitMayHaveStarted(error)).toBe(true);
     expect(server.seen).toHaveLength(1);
     expect(c.stats).toMatchObject({ submit: 1, retries: 0 });
+  });
+
+  it('says an unknown outcome without an external id too', async () => {
+    const server = (await startServer()).reply(text(503, 'down'));
+    const error = await client(server.url)
+      .executeWorkflowAsync(submitReq)
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'SUBMIT_OUTCOME_UNKNOWN', externalId: null });
+    expect(server.seen).toHaveLength(1);
   });
 
   it('retries a submit without an external id after a 429', async () => {
@@ -487,13 +401,15 @@ describe('network faults', () => {
     expect(c.stats).toMatchObject({ status: 2, retries: 1 });
   });
 
-  it('does not retry a submit without an external id whose socket was reset after sending', async () => {
+  it('never resends a submit whose socket was reset after sending', async () => {
     const server = (await startServer()).reply(
       (req) => req.socket.destroy(),
       json(200, { execution_id: 'e1' }),
     );
     const c = client(server.url);
-    await expect(c.executeWorkflowAsync(submitReq)).rejects.toBeInstanceOf(ConnectionError);
+    const error = await c.executeWorkflowAsync(submitReq).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SubmitOutcomeUnknownError);
+    expect((error as Error).cause).toBeInstanceOf(ConnectionError);
     expect(server.seen).toHaveLength(1);
   });
 
@@ -503,7 +419,7 @@ describe('network faults', () => {
     const error = await c.getExecutionStatus('e1').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TimeoutError);
     expect((error as Error).message).toContain(
-      'GET /v1/workflows/executions/e1/status timed out after 100 ms',
+      'GET /v1/workflows/executions/e1/status got no complete answer within 100 ms.',
     );
   });
 
@@ -576,7 +492,7 @@ describe('connections', () => {
   it('sends through a given dispatcher and leaves it open on close', async () => {
     const agent = new MockAgent();
     agent.disableNetConnect();
-    cleanups.push(() => agent.close());
+    onCleanup(() => agent.close());
     const mock = agent.get('https://vellum.example');
     mock
       .intercept({ path: '/v1/workflows/executions/e9/status', method: 'GET', headers: { 'x-api-key': KEY } })
@@ -598,7 +514,7 @@ describe('connections', () => {
   it('works through a real undici Agent', async () => {
     const server = (await startServer()).reply(json(200, statusBody));
     const agent = new Agent();
-    cleanups.push(() => agent.close());
+    onCleanup(() => agent.close());
     const c = client(server.url, { dispatcher: agent });
     await expect(c.getExecutionStatus('e1')).resolves.toMatchObject({ status: 'FULFILLED' });
     expect(server.seen).toHaveLength(1);
@@ -636,8 +552,8 @@ describe('createClient', () => {
     await c.executeWorkflowAsync({ ...submitReq, externalId: 'x' });
     await c.getExecutionStatus('e1');
     await c.listExecutionEvents('demo', {});
-    expect(before).toEqual({ submit: 0, status: 0, events: 0, retries: 0 });
-    expect(c.stats).toEqual({ submit: 1, status: 1, events: 1, retries: 0 });
+    expect(before).toEqual({ submit: 0, status: 0, events: 0, deployments: 0, retries: 0, rateLimited: 0 });
+    expect(c.stats).toEqual({ submit: 1, status: 1, events: 1, deployments: 0, retries: 0, rateLimited: 0 });
     expect(server.seen[2]!.url).toBe('/v1/workflow-deployments/demo/execution-events');
   });
 });

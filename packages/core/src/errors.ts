@@ -124,3 +124,51 @@ export class ConfigError extends VellumBatchError {
     super('config', message, options);
   }
 }
+
+/** An answer larger than the client's `maxResponseBytes`: the rest was not read and the connection was dropped. */
+export class ResponseTooLargeError extends ResponseValidationError {
+  override readonly code = 'response_too_large';
+  /** The cap that was exceeded, in bytes. */
+  readonly limitBytes: number;
+  constructor(message: string, limitBytes: number) {
+    super(message);
+    this.limitBytes = limitBytes;
+  }
+}
+
+/**
+ * A 400 on submit naming the `external_id`: the id is already used in the workspace, so an execution carrying it
+ * most likely exists (an earlier submit whose answer was lost). The caller looks it up before doing anything else.
+ */
+export class ExternalIdConflictError extends BadRequestError {
+  override readonly code = 'EXTERNAL_ID_CONFLICT';
+  /** The external id the server refused. */
+  readonly externalId: string;
+  constructor(status: number, detail: string, request: string, externalId: string) {
+    super(status, detail, request);
+    this.externalId = externalId;
+  }
+}
+
+/**
+ * A submit whose outcome is unknown: the request may have reached Vellum and started an execution, but no usable
+ * answer came back (a timeout after sending, a reset connection, a 5xx, a redirect, or a 2xx whose body does not
+ * parse or lacks `execution_id`). The client never retries such a submit itself: the caller looks the external id
+ * up first, and submits again only when no execution carries it.
+ */
+export class SubmitOutcomeUnknownError extends VellumBatchError {
+  /** The external id the submit carried, or null when it carried none (then nothing can be looked up). */
+  readonly externalId: string | null;
+  constructor(message: string, externalId: string | null, cause: unknown) {
+    super('SUBMIT_OUTCOME_UNKNOWN', message, { cause });
+    this.externalId = externalId;
+  }
+}
+
+/**
+ * Whether a failed submit may have started an execution, so that the caller must look its external id up before
+ * submitting again: true for {@link SubmitOutcomeUnknownError} and {@link ExternalIdConflictError}.
+ */
+export function submitMayHaveStarted(error: unknown): boolean {
+  return error instanceof SubmitOutcomeUnknownError || error instanceof ExternalIdConflictError;
+}

@@ -2,7 +2,16 @@
  * `@vellum-batch/core`: submit a batch of Vellum workflow executions safely, track every one to its end, journal
  * everything, evaluate expectations, compute a verdict and write the results. Nothing runs on import.
  */
-export { createClient, ExternalIdConflictError, DEFAULT_BASE_URL } from './client.js';
+export {
+  createClient,
+  createRetryLogger,
+  externalIdFilter,
+  submitMayHaveStarted,
+  DEFAULT_API_URL,
+  DEFAULT_API_VERSION,
+  DEFAULT_MAX_RESPONSE_BYTES,
+  DEFAULT_PREDICT_URL,
+} from './client.js';
 export type {
   ClientOptions,
   ClientOperation,
@@ -10,12 +19,15 @@ export type {
   ExecuteWorkflowRequest,
   ExecutionEvent,
   ExecutionEventsPage,
+  ExecutionEventsQuery,
   ExecutionStatusResponse,
   RequestOptions,
   RetryInfo,
+  RetryLoggerOptions,
   VellumClient,
+  WorkflowDeployment,
 } from './client.js';
-export { defaultRetryPolicy, parseRetryAfter, retryDelayMs, shouldRetry } from './retry.js';
+export { defaultRetryPolicy, parseRetryAfter, rateLimitDelayMs, retryDelayMs, shouldRetry } from './retry.js';
 export type { RetryPolicy } from './retry.js';
 export {
   ApiError,
@@ -24,10 +36,13 @@ export {
   ConfigError,
   ConnectionError,
   DatasetError,
+  ExternalIdConflictError,
   NotFoundError,
   RateLimitError,
+  ResponseTooLargeError,
   ResponseValidationError,
   ServerError,
+  SubmitOutcomeUnknownError,
   TimeoutError,
   VellumBatchError,
 } from './errors.js';
@@ -64,7 +79,8 @@ export { OutDirBusyError, OutDirError } from './engine/out-dir.js';
 export { RECORD_ERROR_CODES } from './engine/records.js';
 export type { RecordErrorCode } from './engine/records.js';
 export { RUN_ID_METADATA_KEY } from './engine/context.js';
-export { findExecutionByExternalId } from './engine/reconcile.js';
+export { ExternalIdFinder, findExecutionByExternalId } from './engine/reconcile.js';
+export type { ExternalIdFinderOptions, FoundExecution } from './engine/reconcile.js';
 export type { Completion, CompletionFeed } from './engine/completions.js';
 export { parseWebhookEvent, signWebhook, verifyWebhook, WEBHOOK_TOLERANCE_SECONDS } from './webhook.js';
 export type { VerifyWebhookInput, WebhookEvent, WebhookRefusal, WebhookVerification } from './webhook.js';

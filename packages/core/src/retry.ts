@@ -1,11 +1,12 @@
 /**
  * The retry policy of the API client, as pure functions: which errors are retried and how long to wait.
+ * Every `attempt` here is 1-based: the number of the retry about to be made (1 for the first retry).
  */
 import { ConnectionError, RateLimitError, ServerError, TimeoutError } from './errors.js';
 
 /** How often and how patiently a failed request is retried. */
 export interface RetryPolicy {
-  /** Most retries after the first attempt. @default 5 */
+  /** Most retries after the first attempt for 5xx, network faults and timeouts (429s have their own budget). @default 5 */
   readonly maxRetries: number;
   /** Backoff base: the cap of the first retry's delay, doubled for each later one. @default 250 */
   readonly baseDelayMs: number;
@@ -13,6 +14,11 @@ export interface RetryPolicy {
   readonly maxDelayMs: number;
   /** Cap on an honoured `Retry-After`. @default 30_000 */
   readonly maxRetryAfterMs: number;
+  /**
+   * How long one request may spend waiting on 429 answers in all, in milliseconds, before the last 429 is thrown.
+   * Rate limiting slows a request down; it does not use up {@link RetryPolicy.maxRetries}. @default 600_000 (10 minutes)
+   */
+  readonly rateLimitBudgetMs: number;
 }
 
 /** The policy used where none (or only part of one) is given. */
@@ -21,15 +27,17 @@ export const defaultRetryPolicy: RetryPolicy = Object.freeze({
   baseDelayMs: 250,
   maxDelayMs: 10_000,
   maxRetryAfterMs: 30_000,
+  rateLimitBudgetMs: 600_000,
 });
 
 /**
- * Whether a failed request should be tried again.
+ * Whether a failed request should be tried again under the normal budget.
  *
- * True for {@link RateLimitError} (429), {@link ServerError} (5xx), {@link ConnectionError} and
- * {@link TimeoutError} while `attempt < policy.maxRetries`; false for every other error.
+ * True for {@link ServerError} (5xx), {@link ConnectionError} and {@link TimeoutError} while
+ * `attempt <= policy.maxRetries`; false for every other error. A {@link RateLimitError} (429) is false here: it is
+ * retried under its own budget, see {@link rateLimitDelayMs}.
  *
- * @param attempt - retries done so far (0 before the first retry).
+ * @param attempt - the number of the retry about to be made: 1 for the first retry.
  * @param policy - @default defaultRetryPolicy
  */
 export function shouldRetry(
@@ -37,21 +45,16 @@ export function shouldRetry(
   attempt: number,
   policy: RetryPolicy = defaultRetryPolicy,
 ): boolean {
-  if (attempt >= policy.maxRetries) return false;
-  return (
-    error instanceof RateLimitError ||
-    error instanceof ServerError ||
-    error instanceof ConnectionError ||
-    error instanceof TimeoutError
-  );
+  if (attempt > policy.maxRetries) return false;
+  return error instanceof ServerError || error instanceof ConnectionError || error instanceof TimeoutError;
 }
 
 /**
- * The delay before retry number `attempt` (0-based), in milliseconds.
+ * The delay before retry number `attempt` (1-based), in milliseconds.
  *
  * A {@link RateLimitError} that carries a `Retry-After` waits that long, capped at `maxRetryAfterMs`.
  * Anything else waits an exponential backoff with full jitter:
- * `random() * min(maxDelayMs, baseDelayMs * 2 ** attempt)`, rounded down.
+ * `random() * min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1))`, rounded down.
  *
  * @param random - a number in [0, 1), e.g. `Math.random` or a test's fixed value.
  * @param policy - @default defaultRetryPolicy
@@ -65,8 +68,27 @@ export function retryDelayMs(
   if (error instanceof RateLimitError && error.retryAfterMs !== null) {
     return Math.min(Math.max(0, error.retryAfterMs), policy.maxRetryAfterMs);
   }
-  const cap = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.max(0, attempt));
+  const cap = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.max(0, attempt - 1));
   return Math.floor(random() * cap);
+}
+
+/**
+ * The delay before retrying a request after its `attempt`-th 429 (1-based), or null when the request has already
+ * waited its whole `rateLimitBudgetMs` on 429s. The delay is {@link retryDelayMs}'s, cut to what is left of the budget.
+ *
+ * @param waitedMs - what this request has already slept on 429s.
+ * @param policy - @default defaultRetryPolicy
+ */
+export function rateLimitDelayMs(
+  error: RateLimitError,
+  attempt: number,
+  waitedMs: number,
+  random: () => number,
+  policy: RetryPolicy = defaultRetryPolicy,
+): number | null {
+  const left = policy.rateLimitBudgetMs - waitedMs;
+  if (left <= 0) return null;
+  return Math.min(retryDelayMs(error, attempt, random, policy), left);
 }
 
 const DELTA_SECONDS = /^\d+(?:\.\d+)?$/;

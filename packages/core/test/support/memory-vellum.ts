@@ -61,7 +61,8 @@ export class MemoryVellum implements VellumClient, CompletionFeed {
   readonly looks = new Map<string, number>();
   /** Pushed completions that are dropped (webhook tests). */
   dropPush: (execution: MemoryExecution) => boolean = () => false;
-  #counters = { submit: 0, status: 0, events: 0, retries: 0 };
+  #counters = { submit: 0, status: 0, events: 0, deployments: 0, retries: 0, rateLimited: 0 };
+  readonly warnings: readonly string[] = [];
   #maxRunning = 0;
   #pushed = new Set<string>();
   #cancelPush: (() => void) | null = null;
@@ -117,7 +118,7 @@ export class MemoryVellum implements VellumClient, CompletionFeed {
     this.#advance();
     this.#armPushes();
     if (this.#options.loseAnswer?.(n) === true) {
-      throw new SubmitOutcomeUnknownError('the answer was lost (memory server)', externalId ?? '');
+      throw new SubmitOutcomeUnknownError('the answer was lost (memory server)', externalId, null);
     }
     return { execution_id: execution.id };
   }
