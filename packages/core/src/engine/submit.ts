@@ -37,7 +37,7 @@ export async function submitFlight(ctx: RunContext, flight: Flight): Promise<Sub
     // The journal cannot be written: the run is stopping, and nothing may go out that the journal does not know of.
     return stopped(ctx, flight);
   }
-  let backoffMs = 500;
+  let backoffMs = 100;
   for (let tries = 1; ; tries++) {
     if (stop.stopping !== null) return stopped(ctx, flight);
     flight.submittedAt ??= clock.now();
@@ -72,6 +72,8 @@ export async function submitFlight(ctx: RunContext, flight: Flight): Promise<Sub
         }
         if (!(await pause(ctx, backoffMs))) return stopped(ctx, flight);
         backoffMs = Math.min(backoffMs * 2, 8_000);
+        // No execution carried the id: the one the next submit creates starts now (its deadline counts from here).
+        flight.submittedAt = clock.now();
         continue;
       }
       if (error instanceof AuthenticationError || error instanceof NotFoundError) {
