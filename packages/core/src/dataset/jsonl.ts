@@ -22,7 +22,7 @@ export async function* jsonlEntries(lines: AsyncIterable<Line>): AsyncGenerator<
       };
       continue;
     }
-    yield { kind: 'raw', line: number, index: position, raw };
+    yield { kind: 'raw', line: number, index: position, raw, text };
   }
 }
 

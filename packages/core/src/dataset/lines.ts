@@ -14,7 +14,14 @@ export interface Line {
 
 /** What a format reader yields: one raw case object per case position, or one unreadable part. */
 export type Entry =
-  | { readonly kind: 'raw'; readonly line: number; readonly index: number; readonly raw: unknown }
+  | {
+      readonly kind: 'raw';
+      readonly line: number;
+      readonly index: number;
+      readonly raw: unknown;
+      /** The JSON text `raw` was parsed from, when it is a whole line (JSONL): kept instead of the case. */
+      readonly text?: string;
+    }
   | { readonly kind: 'issue'; readonly issue: DatasetIssue };
 
 /** The issue for a line that is not valid UTF-8. */

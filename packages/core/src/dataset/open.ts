@@ -16,6 +16,7 @@ import { IssueCollector, safeIssue } from './issues.js';
 import { jsonEntries } from './json.js';
 import { jsonlEntries } from './jsonl.js';
 import { decodeLines, type Entry, type Line } from './lines.js';
+import { KeptCases } from './kept.js';
 import { parseCase } from './parse-case.js';
 
 /** The file formats a dataset can have, chosen by extension (or given, for standard input). */
@@ -93,7 +94,7 @@ export async function openDataset(path: string, options: OpenDatasetOptions = {}
   const keep = keeper(options);
   const collector = new IssueCollector();
   const ids = new Map<string, number>();
-  const kept: Case[] = [];
+  const kept = new KeptCases();
   let total = 0;
   try {
     for await (const entry of readEntries(decodeLines(chunks, hash), format)) {
@@ -117,7 +118,7 @@ export async function openDataset(path: string, options: OpenDatasetOptions = {}
           message: `duplicate id "${id}" (first used on line ${first})`,
         });
       }
-      if (collector.count === 0 && keep(parsed.case)) kept.push(parsed.case);
+      if (collector.count === 0 && keep(parsed.case)) kept.add(parsed.case, entry.text);
     }
   } catch (error) {
     const message = `cannot be read: ${(error as Error).message}`;
@@ -136,10 +137,10 @@ export async function openDataset(path: string, options: OpenDatasetOptions = {}
   return {
     path,
     format,
-    size: kept.length,
+    size: kept.size,
     total,
     sha256,
-    cases: () => asyncOf(kept),
+    cases: () => kept.cases(),
   };
 }
 
@@ -153,16 +154,6 @@ export async function loadDataset(path: string): Promise<Case[]> {
   const cases: Case[] = [];
   for await (const c of dataset.cases()) cases.push(c);
   return cases;
-}
-
-/** The items as an async iterable (the engine's source type), without a generator per call. */
-function asyncOf<T>(items: readonly T[]): AsyncIterable<T> {
-  return {
-    [Symbol.asyncIterator]() {
-      const iterator = items[Symbol.iterator]();
-      return { next: () => Promise.resolve(iterator.next()) };
-    },
-  };
 }
 
 function keeper(options: OpenDatasetOptions): (c: Case) => boolean {
