@@ -14,7 +14,10 @@ let dir: string;
 let fake: FakeVellum;
 const KEY = 'usage-key-1234';
 
-const FILES: Record<string, string> = {
+const deep = (levels: number): string => `${'['.repeat(levels)}1${']'.repeat(levels)}`;
+const ESC = '\u001b';
+
+const FILES: Record<string, string | Buffer> = {
   'good.jsonl': `${JSON.stringify({ id: 'a', inputs: { q: 'x' } })}\n`,
   'malformed.jsonl': '{"id": "a", "inputs": {"q": "x"}}\n{"id": "b", "inputs": \n',
   'types.jsonl': `${JSON.stringify({ id: 'a', inputs: 'not an object', expected: [1], assert: { op: 'equals' } })}\n`,
@@ -22,6 +25,18 @@ const FILES: Record<string, string> = {
   'empty.jsonl': '',
   'ragged.csv': 'id,query\na,hello\nb,hello,extra\n',
   'cases.txt': 'id,query\n',
+  // Hostile datasets (issue 16).
+  'deep.jsonl': `{"id": "a", "inputs": {"q": "x"}, "expected": {"answer": ${deep(10_000)}}}\n`,
+  'deep.json': `[\n  {"inputs": {"q": ${deep(10_000)}}}\n]\n`,
+  'proto.jsonl': '{"__proto__": {"inputs": {}}, "inputs": {"q": "x"}}\n',
+  'utf8.jsonl': Buffer.concat([
+    Buffer.from('{"id": "a", "inputs": {"q": "x"}}\n{"id": "b", "inputs": {"q": "'),
+    Buffer.from([0xc3, 0x28]),
+    Buffer.from('"}}\n'),
+  ]),
+  'infinite.jsonl': '{"id": "a", "inputs": {"q": "x"}, "expected": {"score": 1e999}}\n',
+  'ansi.jsonl': `{"id": "a", "inputs": {"q": "x"}}\n${ESC}[2J${ESC}]0;owned${ESC}\\ not json\n`,
+  'backref.jsonl': `${JSON.stringify({ inputs: { q: 'x' }, assert: [{ output: 'a', op: 'matches', value: '(a+)\\1' }] })}\n`,
 };
 
 interface Case {
@@ -29,6 +44,8 @@ interface Case {
   readonly args: (d: (file: string) => string) => string[];
   readonly env?: NodeJS.ProcessEnv;
   readonly message: RegExp;
+  /** What stderr must not contain. */
+  readonly absent?: string;
 }
 
 const run = (d: (file: string) => string, file = 'good.jsonl'): string[] => [
@@ -64,6 +81,45 @@ const CASES: Case[] = [
     name: 'unknown extension',
     args: (d) => run(d, 'cases.txt'),
     message: /cases\.txt: has the unsupported extension "\.txt"/,
+  },
+  {
+    name: '10,000-level nesting in expected (JSONL)',
+    args: (d) => run(d, 'deep.jsonl'),
+    message: /deep\.jsonl:1: expected\.answer\[0\]\[0\]\.\.\.: nests lists and objects deeper than 64 levels/,
+    absent: 'Maximum call stack',
+  },
+  {
+    name: '10,000-level nesting in inputs (JSON array)',
+    args: (d) => run(d, 'deep.json'),
+    message: /deep\.json:2: inputs\.q\[0\]\[0\]\.\.\.: nests lists and objects deeper than 64 levels/,
+    absent: 'Maximum call stack',
+  },
+  {
+    name: '__proto__ key is a key, not dropped',
+    args: (d) => run(d, 'proto.jsonl'),
+    message: /proto\.jsonl:1: __proto__: unknown key/,
+  },
+  {
+    name: 'invalid UTF-8',
+    args: (d) => run(d, 'utf8.jsonl'),
+    message: /utf8\.jsonl:2: is not valid UTF-8 text/,
+  },
+  {
+    name: '1e999 in expected',
+    args: (d) => run(d, 'infinite.jsonl'),
+    message: /infinite\.jsonl:1: expected\.score: must be a finite number \(got Infinity/,
+  },
+  {
+    name: 'control bytes of a bad line are escaped',
+    args: (d) => run(d, 'ansi.jsonl'),
+    message: /ansi\.jsonl:2: is not valid JSON: .*\\(x1b|u001b)\[2J/,
+    absent: ESC,
+  },
+  {
+    name: 'a backreference in matches',
+    args: (d) => run(d, 'backref.jsonl'),
+    message:
+      /backref\.jsonl:1: assert\[0\]\.value: is not a supported regular expression: backreferences \(\\1\.\.\.\) are not supported/,
   },
   {
     name: 'unknown flag',
@@ -134,12 +190,13 @@ describe('bad input exits 2 and submits nothing', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it.each(CASES)('$name', async ({ args, env, message }) => {
+  it.each(CASES)('$name', async ({ args, env, message, absent }) => {
     const result = await runCli(
       args((file) => join(dir, file)),
       { env: env ?? { VELLUM_API_KEY: KEY }, cwd: dir },
     );
     expect(result.stderr).toMatch(message);
+    if (absent !== undefined) expect(result.stderr).not.toContain(absent);
     expect(result.code).toBe(2);
     expect(result.stdout + result.stderr).not.toContain(KEY);
     expect(fake.stats.requests.submit).toBe(0);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compilePattern, deepEqual, evaluateAssertion, evaluateCase } from './assertions.js';
+import { deepEqual, evaluateAssertion, evaluateCase } from './assertions.js';
 import type { Assertion, AssertionResult } from './types.js';
 
 const outputs = {
@@ -42,15 +42,24 @@ describe('deepEqual', () => {
   });
 });
 
-describe('compilePattern', () => {
-  it('takes a plain pattern or a /literal/ with flags, dropping g and y', () => {
-    expect(compilePattern('^ref.nd$').source).toBe('^ref.nd$');
-    const literal = compilePattern('/REEMBOLSO/giy');
-    expect(literal.flags).toBe('i');
-    expect(literal.test('Su reembolso')).toBe(true);
-    expect(literal.test('Su reembolso')).toBe(true);
-    expect(compilePattern('a/b').source).toBe('a\\/b');
-    expect(() => compilePattern('(')).toThrow(SyntaxError);
+describe('deepEqual at any depth', () => {
+  const nest = (depth: number, leaf: unknown): unknown => {
+    let value = leaf;
+    for (let i = 0; i < depth; i++) value = i % 2 === 0 ? [value] : { k: value };
+    return value;
+  };
+
+  it('compares 100,000-level nestings without overflowing the stack', () => {
+    expect(deepEqual(nest(100_000, 1), nest(100_000, 1))).toBe(true);
+    expect(deepEqual(nest(100_000, 1), nest(100_000, 2))).toBe(false);
+    expect(deepEqual(nest(100_000, 1), nest(99_999, 1))).toBe(false);
+  });
+
+  it('treats __proto__ and constructor as ordinary keys', () => {
+    const parsed = JSON.parse('{"__proto__": {"x": 1}, "constructor": 2}') as unknown;
+    expect(deepEqual(parsed, JSON.parse('{"constructor": 2, "__proto__": {"x": 1}}'))).toBe(true);
+    expect(deepEqual(parsed, JSON.parse('{"__proto__": {"x": 2}, "constructor": 2}'))).toBe(false);
+    expect(deepEqual(parsed, { constructor: 2 })).toBe(false);
   });
 });
 
@@ -112,11 +121,32 @@ describe('evaluateAssertion', () => {
     });
     expect(check({ output: 'answer', op: 'matches', value: '(' })).toMatchObject({
       passed: false,
-      message: 'invalid regular expression: Invalid regular expression: /(/: Unterminated group',
+      message: 'invalid regular expression: missing closing ): `(`',
     });
     expect(check({ output: 'answer', op: 'matches', value: 1 }).message).toBe(
       'the pattern must be a string (got number 1)',
     );
+  });
+
+  it('matches runs in linear time: ^(A+)+$ on long outputs is answered', () => {
+    const pattern = { output: 'answer', op: 'matches', value: '^(A+)+$' } as const;
+    const long = 'A'.repeat(100 * 1024);
+    const results = [
+      check(pattern, { answer: `${'A'.repeat(40)}!` }),
+      check(pattern, { answer: `${long}!` }),
+      check(pattern, { answer: long }),
+      check({ ...pattern, value: '(a|aa)*$' }, { answer: `${'a'.repeat(100_000)}b` }),
+    ];
+    expect(results.map((r) => r.passed)).toEqual([false, false, true, true]);
+  });
+
+  it('matches a __proto__ output as data', () => {
+    const parsed = JSON.parse('{"__proto__": "refund"}') as Record<string, unknown>;
+    expect(check({ output: '__proto__', op: 'matches', value: '^ref' }, parsed).passed).toBe(true);
+    expect(check({ output: '__proto__', op: 'matches', value: '^ref' }, {})).toMatchObject({
+      passed: false,
+      message: 'output "__proto__" is missing',
+    });
   });
 
   it('gte and lte compare numbers only', () => {

@@ -1,47 +1,47 @@
 /**
  * Expectation and assertion evaluation: turns a case's `expected` map and `assert` list, plus the outputs of
- * its execution, into {@link AssertionResult}s. Evaluation never throws: a check that cannot be evaluated
+ * its execution, into {@link AssertionResult}s. Nothing here takes more than linear time in the outputs' size:
+ * patterns run by RE2 (`pattern.ts`) and equality is iterative, so a hostile output cannot freeze a run. Evaluation never throws: a check that cannot be evaluated
  * (a missing output, a value of the wrong type, a bad regular expression) is `passed: false` with a `message`.
  */
+import { compilePattern, type Pattern } from './pattern.js';
 import type { Assertion, AssertionResult, Case } from './types.js';
 
 /**
  * Deep equality of JSON-like values: objects compare by their own enumerable keys, in any order; arrays
  * compare element by element, in order; numbers compare by value (`0` equals `-0`, `NaN` equals `NaN`).
- * An array never equals a non-array object, and `null` equals only `null`.
+ * An array never equals a non-array object, and `null` equals only `null`. Iterative: any depth is safe.
  */
 export function deepEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a === 'number' && typeof b === 'number') return Number.isNaN(a) && Number.isNaN(b);
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  const aIsArray = Array.isArray(a);
-  if (aIsArray !== Array.isArray(b)) return false;
-  if (aIsArray) {
-    const left = a as readonly unknown[];
-    const right = b as readonly unknown[];
-    return left.length === right.length && left.every((item, i) => deepEqual(item, right[i]));
+  const pending: [unknown, unknown][] = [[a, b]];
+  for (let pair = pending.pop(); pair !== undefined; pair = pending.pop()) {
+    const [left, right] = pair;
+    if (left === right) continue;
+    if (typeof left === 'number' && typeof right === 'number') {
+      if (Number.isNaN(left) && Number.isNaN(right)) continue;
+      return false;
+    }
+    if (typeof left !== 'object' || typeof right !== 'object' || left === null || right === null)
+      return false;
+    const leftIsArray = Array.isArray(left);
+    if (leftIsArray !== Array.isArray(right)) return false;
+    if (leftIsArray) {
+      const l = left as readonly unknown[];
+      const r = right as readonly unknown[];
+      if (l.length !== r.length) return false;
+      for (let i = 0; i < l.length; i++) pending.push([l[i], r[i]]);
+      continue;
+    }
+    const l = left as Readonly<Record<string, unknown>>;
+    const r = right as Readonly<Record<string, unknown>>;
+    const keys = Object.keys(l);
+    if (keys.length !== Object.keys(r).length) return false;
+    for (const key of keys) {
+      if (!Object.hasOwn(r, key)) return false;
+      pending.push([l[key], r[key]]);
+    }
   }
-  const left = a as Readonly<Record<string, unknown>>;
-  const right = b as Readonly<Record<string, unknown>>;
-  const keys = Object.keys(left);
-  if (keys.length !== Object.keys(right).length) return false;
-  return keys.every((key) => Object.hasOwn(right, key) && deepEqual(left[key], right[key]));
-}
-
-/**
- * Compiles the value of a `matches` assertion. A plain string is the pattern itself (`"refund|return"`);
- * a string written as a literal, `/pattern/flags`, also sets flags (`"/reembolso/i"`). The stateful flags
- * `g` and `y` are dropped so that testing the same RegExp twice gives the same answer.
- *
- * @throws SyntaxError when the pattern or its flags are invalid.
- */
-export function compilePattern(pattern: string): RegExp {
-  const literal = /^\/(.+)\/([a-z]*)$/s.exec(pattern);
-  if (literal !== null) {
-    const flags = (literal[2] ?? '').replace(/[gy]/g, '');
-    return new RegExp(literal[1] ?? '', flags);
-  }
-  return new RegExp(pattern);
+  return true;
 }
 
 /**
@@ -103,7 +103,7 @@ export function evaluateAssertion(
         return result(false, `the pattern must be a string (got ${kind(expected)})`);
       if (typeof actual !== 'string')
         return result(false, `matches needs a string output (got ${kind(actual)})`);
-      let pattern: RegExp;
+      let pattern: Pattern;
       try {
         pattern = compilePattern(expected);
       } catch (error) {

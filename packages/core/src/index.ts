@@ -47,7 +47,14 @@ export {
   VellumBatchError,
 } from './errors.js';
 export type { DatasetIssue } from './errors.js';
-export { loadDataset, openDataset, inferInputs, parseCase, DATASET_EXTENSIONS } from './dataset.js';
+export {
+  loadDataset,
+  openDataset,
+  inferInputs,
+  parseCase,
+  DATASET_EXTENSIONS,
+  MAX_NESTING_DEPTH,
+} from './dataset.js';
 export type { Dataset, DatasetFormat, DatasetInfo, OpenDatasetOptions } from './dataset.js';
 export { deepEqual, evaluateCase } from './assertions.js';
 export { evaluateGate, parseRate } from './gate.js';
