@@ -54,13 +54,35 @@ export type {
   WorkflowTarget,
 } from './engine/run.js';
 export { findExecutionByExternalId } from './engine/reconcile.js';
-export type { Completion, CompletionFeed } from './engine/completions.js';
-export { parseWebhookEvent, signWebhook, verifyWebhook, WEBHOOK_TOLERANCE_SECONDS } from './webhook.js';
-export type { VerifyWebhookInput, WebhookEvent, WebhookRefusal, WebhookVerification } from './webhook.js';
-export { createWebhookHandler, startWebhookServer } from './receiver.js';
+export type { Completion, CompletionFeed, CompletionFilter } from './engine/completions.js';
+export {
+  signWebhook,
+  verifyWebhook,
+  verifyWebhookToken,
+  WEBHOOK_FUTURE_TOLERANCE_SECONDS,
+  WEBHOOK_TOLERANCE_SECONDS,
+} from './webhook.js';
+export type {
+  VerifyWebhookInput,
+  VerifyWebhookTokenInput,
+  WebhookRefusal,
+  WebhookTokenVerification,
+  WebhookVerification,
+} from './webhook.js';
+export {
+  MAX_PARENT_DEPTH,
+  MAX_VALUE_DEPTH,
+  nestsDeeperThan,
+  parseWebhookEvent,
+  RUN_ID_METADATA_KEY,
+} from './webhook-event.js';
+export type { WebhookEvent, WebhookIgnoreReason } from './webhook-event.js';
+export { createWebhookHandler, startWebhookServer, WEBHOOK_REFUSAL_REASONS } from './receiver.js';
 export type {
   WebhookHandler,
   WebhookHandlerOptions,
+  WebhookRefusalNotice,
+  WebhookRefusalReason,
   WebhookServer,
   WebhookServerOptions,
   WebhookStats,
