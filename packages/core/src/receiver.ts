@@ -365,8 +365,13 @@ function createReceiver(options: WebhookHandlerOptions): Receiver {
  * `publicUrl`.
  */
 export function createWebhookHandler(options: WebhookHandlerOptions): WebhookHandler {
-  const { handler, stats, subscribe, restrictTo } = createReceiver(options);
-  return { handler, stats, subscribe, restrictTo };
+  const receiver = createReceiver(options);
+  return {
+    handler: receiver.handler,
+    stats: receiver.stats,
+    subscribe: (listener) => receiver.subscribe(listener),
+    restrictTo: (filter) => receiver.restrictTo(filter),
+  };
 }
 
 /** Options of {@link startWebhookServer}. */

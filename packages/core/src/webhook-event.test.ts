@@ -10,7 +10,8 @@ describe('the test envelopes', () => {
     expect(serialization.WorkflowExecutionFulfilledEvent.parse(fulfilledEvent(), strict).ok).toBe(true);
     expect(serialization.WorkflowExecutionRejectedEvent.parse(rejectedEvent(), strict).ok).toBe(true);
     expect(
-      serialization.WorkflowExecutionFulfilledEvent.parse(fulfilledEvent({ parent: deepChain(5) }), strict).ok,
+      serialization.WorkflowExecutionFulfilledEvent.parse(fulfilledEvent({ parent: deepChain(5) }), strict)
+        .ok,
     ).toBe(true);
   });
 });
@@ -33,17 +34,26 @@ describe('parseWebhookEvent', () => {
   });
 
   it('reads a rejected event with its error code', () => {
-    const event = parseWebhookEvent(rejectedEvent({ error: { message: 'bad input', code: 'INVALID_INPUTS' } }));
+    const event = parseWebhookEvent(
+      rejectedEvent({ error: { message: 'bad input', code: 'INVALID_INPUTS' } }),
+    );
     expect(event).toMatchObject({
       kind: 'completion',
-      completion: { status: 'REJECTED', outputs: null, error: { message: 'bad input', code: 'INVALID_INPUTS' } },
+      completion: {
+        status: 'REJECTED',
+        outputs: null,
+        error: { message: 'bad input', code: 'INVALID_INPUTS' },
+      },
     });
   });
 
   it('finds the deployment context up the parent chain, within the depth limit', () => {
     const top = deploymentContext({ externalId: 'vb-deep', deploymentId: 'dep-9' });
     const event = parseWebhookEvent(fulfilledEvent({ parent: deepChain(MAX_PARENT_DEPTH, top) }));
-    expect(event).toMatchObject({ kind: 'completion', completion: { externalId: 'vb-deep', deploymentId: 'dep-9' } });
+    expect(event).toMatchObject({
+      kind: 'completion',
+      completion: { externalId: 'vb-deep', deploymentId: 'dep-9' },
+    });
   });
 
   it('refuses a chain one level deeper than the limit, and a 1,500-level one, as too deep (no stack overflow)', () => {

@@ -102,7 +102,10 @@ describe('verifyWebhookToken', () => {
 
   it('accepts the token in the API-key header chosen in Vellum, and no longer in X-API-Key', () => {
     expect(check({ 'X-Webhook-Key': TOKEN }, 'X-Webhook-Key')).toEqual({ ok: true });
-    expect(check({ 'x-api-key': TOKEN }, 'X-Webhook-Key')).toMatchObject({ ok: false, reason: 'missing_token' });
+    expect(check({ 'x-api-key': TOKEN }, 'X-Webhook-Key')).toMatchObject({
+      ok: false,
+      reason: 'missing_token',
+    });
   });
 
   it('refuses a wrong, shortened, lengthened or differently cased token', () => {
@@ -125,6 +128,8 @@ describe('verifyWebhookToken', () => {
   });
 
   it('refuses to check against an empty token', () => {
-    expect(() => verifyWebhookToken({ token: '', headers: {} })).toThrow('the webhook token must not be empty');
+    expect(() => verifyWebhookToken({ token: '', headers: {} })).toThrow(
+      'the webhook token must not be empty',
+    );
   });
 });

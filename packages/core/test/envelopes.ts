@@ -31,7 +31,11 @@ export function deploymentContext(
   };
 }
 
-const WORKFLOW_DEFINITION = { id: 'e3fa06e5-0000-4000-8000-0000000000e4', name: 'Workflow', module: ['workflow'] };
+const WORKFLOW_DEFINITION = {
+  id: 'e3fa06e5-0000-4000-8000-0000000000e4',
+  name: 'Workflow',
+  module: ['workflow'],
+};
 
 /** A `workflow.execution.fulfilled` event. */
 export function fulfilledEvent(
@@ -52,7 +56,12 @@ export function fulfilledEvent(
 
 /** A `workflow.execution.rejected` event. */
 export function rejectedEvent(
-  overrides: { id?: string; spanId?: string; parent?: unknown; error?: { message: string; code: string } } = {},
+  overrides: {
+    id?: string;
+    spanId?: string;
+    parent?: unknown;
+    error?: { message: string; code: string };
+  } = {},
 ): Record<string, unknown> {
   return {
     id: overrides.id ?? randomUUID(),
