@@ -77,16 +77,15 @@ export {
   RUN_ID_METADATA_KEY,
 } from './webhook-event.js';
 export type { WebhookEvent, WebhookIgnoreReason } from './webhook-event.js';
-export { createWebhookHandler, startWebhookServer, WEBHOOK_REFUSAL_REASONS } from './receiver.js';
+export { createWebhookHandler, startWebhookServer } from './receiver.js';
 export type {
   WebhookHandler,
   WebhookHandlerOptions,
-  WebhookRefusalNotice,
-  WebhookRefusalReason,
   WebhookServer,
   WebhookServerOptions,
-  WebhookStats,
 } from './receiver.js';
+export { newWebhookStats, WEBHOOK_REFUSAL_REASONS } from './webhook-stats.js';
+export type { WebhookRefusalNotice, WebhookRefusalReason, WebhookStats } from './webhook-stats.js';
 export { SummaryBuilder } from './report/summary.js';
 export type { SummaryMeta } from './report/summary.js';
 export { readRecords, serializeRecord } from './report/jsonl.js';

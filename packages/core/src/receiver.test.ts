@@ -4,7 +4,8 @@ import { deepChain, deploymentContext, fulfilledEvent } from '../test/envelopes.
 import type { Completion } from './engine/completions.js';
 import { ConfigError } from './errors.js';
 import { createWebhookHandler, startWebhookServer } from './receiver.js';
-import type { WebhookRefusalNotice, WebhookServer, WebhookServerOptions } from './receiver.js';
+import type { WebhookServer, WebhookServerOptions } from './receiver.js';
+import type { WebhookRefusalNotice } from './webhook-stats.js';
 import { signWebhook } from './webhook.js';
 
 const TOKEN = 'tok_receiver_7c1e';

@@ -13,29 +13,8 @@ import { ConfigError } from './errors.js';
 import { parseWebhookEvent, RUN_ID_METADATA_KEY } from './webhook-event.js';
 import { verifyWebhook, verifyWebhookToken } from './webhook.js';
 import type { WebhookVerification } from './webhook.js';
-
-/** Why a delivery was refused, as counted in {@link WebhookStats.refusedBy}. */
-export const WEBHOOK_REFUSAL_REASONS = [
-  'bad_token',
-  'bad_signature',
-  'stale',
-  'future',
-  'malformed',
-  'too_deep',
-  'too_large',
-] as const;
-
-/** One of {@link WEBHOOK_REFUSAL_REASONS}. */
-export type WebhookRefusalReason = (typeof WEBHOOK_REFUSAL_REASONS)[number];
-
-/** A refused delivery, as told to {@link WebhookHandlerOptions.onRefused}. */
-export interface WebhookRefusalNotice {
-  readonly reason: WebhookRefusalReason;
-  /** What the sender was answered, e.g. `the token does not match` (never a token or secret). */
-  readonly message: string;
-  /** How many deliveries were refused for this reason so far, this one included (1 the first time). */
-  readonly count: number;
-}
+import { newWebhookStats } from './webhook-stats.js';
+import type { WebhookRefusalNotice, WebhookRefusalReason, WebhookStats } from './webhook-stats.js';
 
 /** Options of {@link createWebhookHandler}. At least one of `token` and `secret` is required. */
 export interface WebhookHandlerOptions {
@@ -74,24 +53,6 @@ export interface WebhookHandlerOptions {
   readonly onRefused?: ((notice: WebhookRefusalNotice) => void) | undefined;
   /** Now, in ms (tests). @default Date.now */
   readonly now?: (() => number) | undefined;
-}
-
-/** Counters of a receiver: `received` = accepted + duplicates + refused + ignored + misrouted. */
-export interface WebhookStats {
-  /** Every request answered. */
-  received: number;
-  /** New completions passed to the subscribers (answered 202). */
-  accepted: number;
-  /** Repeated deliveries dropped (answered 200). */
-  duplicates: number;
-  /** Deliveries refused (401, 400, 405, 413), all reasons together. */
-  refused: number;
-  /** {@link refused} by reason (a request that is not a `POST` counts as `malformed`). */
-  refusedBy: Record<WebhookRefusalReason, number>;
-  /** Authenticated events not passed on: untracked names, nested workflows, other deployments or runs (200). */
-  ignored: number;
-  /** Requests to another path than the receiver's (404; only {@link startWebhookServer} knows its path). */
-  misrouted: number;
 }
 
 /** A request handler that is also a {@link CompletionFeed}. */
@@ -171,19 +132,8 @@ function createReceiver(options: WebhookHandlerOptions): Receiver {
   const seenEvents = new Set<string>();
   const seenExecutions = new Set<string>();
   let filter: CompletionFilter = { deploymentId: options.deploymentId, runId: options.runId };
-  const refusedBy = Object.fromEntries(WEBHOOK_REFUSAL_REASONS.map((reason) => [reason, 0])) as Record<
-    WebhookRefusalReason,
-    number
-  >;
-  const stats: WebhookStats = {
-    received: 0,
-    accepted: 0,
-    duplicates: 0,
-    refused: 0,
-    refusedBy,
-    ignored: 0,
-    misrouted: 0,
-  };
+  const stats = newWebhookStats();
+  const { refusedBy } = stats;
 
   /** Remembers `key`; false when it was already there. Oldest keys are forgotten first (a Set keeps insertion order). */
   const remember = (seen: Set<string>, key: string): boolean => {
