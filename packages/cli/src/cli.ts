@@ -70,8 +70,16 @@ function buildProgram(io: CliIo, setCode: (code: ExitCode) => void): Command {
         .default('poll'),
     )
     .option('--webhook-port <n>', 'port of the webhook receiver (webhook and hybrid)')
-    .option('--webhook-url <url>', 'public URL Vellum signs webhook deliveries against')
-    .option('--webhook-secret-env <name>', 'environment variable holding the webhook secret')
+    .option('--webhook-url <url>', "public URL set in Vellum's Webhook Integration (required with HMAC)")
+    .option(
+      '--webhook-token-env <name>',
+      "environment variable holding the token set in Vellum's Webhook Integration (default VELLUM_WEBHOOK_TOKEN)",
+    )
+    .option('--webhook-token-header <name>', 'API-key header the token may come in (default X-API-Key)')
+    .option(
+      '--webhook-secret-env <name>',
+      'environment variable holding the HMAC token given to Vellum (default VELLUM_WEBHOOK_SECRET)',
+    )
     .option('--shard <i/n>', 'run only shard I of N (1-based)')
     .option('--resume', 'continue the run journaled in --out')
     .option('--retry-failed', 'run again only the cases of --out that did not pass')

@@ -19,11 +19,17 @@ export interface RunConfig {
   readonly timeoutMs: number | undefined;
   readonly executionTimeoutMs: number | undefined;
   readonly track: 'poll' | 'webhook' | 'hybrid';
-  /** Webhook receiver settings (webhook and hybrid tracking). */
+  /** Webhook receiver settings (webhook and hybrid tracking): a token, an HMAC secret, or both. */
   readonly webhook: {
     readonly port: number;
+    /** The public URL set in Vellum (required with an HMAC secret). */
     readonly url: string | undefined;
-    readonly secret: string;
+    /** The shared token (`Authorization: Bearer` or the API-key header); never printed. */
+    readonly token: string | undefined;
+    /** The API-key header the token may come in. */
+    readonly tokenHeader: string;
+    /** The HMAC secret; never printed. */
+    readonly secret: string | undefined;
   } | null;
   readonly shard: { readonly index: number; readonly count: number } | null;
   readonly resume: boolean;
@@ -87,6 +93,9 @@ const urlFlag = (name: string) =>
     }
   });
 
+const envName = (name: string) =>
+  z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, `${name}: not an environment variable name`);
+
 const runFlagsSchema = z
   .object({
     dataset: z.string().min(1, '--dataset: give the dataset file'),
@@ -104,7 +113,12 @@ const runFlagsSchema = z
     track: z.enum(['poll', 'webhook', 'hybrid']),
     webhookPort: intFlag('--webhook-port', 0, 65_535).optional(),
     webhookUrl: urlFlag('--webhook-url').optional(),
-    webhookSecretEnv: z.string().optional(),
+    webhookSecretEnv: envName('--webhook-secret-env').optional(),
+    webhookTokenEnv: envName('--webhook-token-env').optional(),
+    webhookTokenHeader: z
+      .string()
+      .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, '--webhook-token-header: not an HTTP header name')
+      .optional(),
     shard: parsedFlag('--shard', parseShard).optional(),
     resume: z.boolean().optional(),
     retryFailed: z.boolean().optional(),
@@ -132,16 +146,17 @@ export function parseRunFlags(raw: Record<string, unknown>, env: NodeJS.ProcessE
   if ((flags.workflow === undefined) === (flags.deploymentId === undefined)) {
     problems.push('name the workflow with exactly one of --workflow NAME or --deployment-id ID');
   }
+  const webhook = flags.track === 'poll' ? null : webhookAuth(flags, env, problems);
   if (
     flags.track === 'poll' &&
-    (flags.webhookPort ?? flags.webhookUrl ?? flags.webhookSecretEnv) !== undefined
+    (flags.webhookPort ??
+      flags.webhookUrl ??
+      flags.webhookSecretEnv ??
+      flags.webhookTokenEnv ??
+      flags.webhookTokenHeader) !== undefined
   ) {
-    problems.push('--webhook-port, --webhook-url and --webhook-secret-env go with --track webhook or hybrid');
-  }
-  const secretEnv = flags.webhookSecretEnv ?? 'VELLUM_WEBHOOK_SECRET';
-  if (flags.track !== 'poll' && (env[secretEnv]?.trim() ?? '') === '') {
     problems.push(
-      `--track ${flags.track}: set the webhook's signing secret in the environment variable ${secretEnv} (or name another with --webhook-secret-env)`,
+      '--webhook-port, --webhook-url, --webhook-token-env, --webhook-token-header and --webhook-secret-env go with --track webhook or hybrid',
     );
   }
   if (flags.resume === true && flags.retryFailed === true) {
@@ -171,12 +186,13 @@ export function parseRunFlags(raw: Record<string, unknown>, env: NodeJS.ProcessE
     executionTimeoutMs: flags.executionTimeout,
     track: flags.track,
     webhook:
-      flags.track === 'poll'
+      webhook === null
         ? null
         : {
             port: flags.webhookPort ?? 8787,
             url: flags.webhookUrl,
-            secret: env[secretEnv]!.trim(),
+            tokenHeader: flags.webhookTokenHeader ?? 'X-API-Key',
+            ...webhook,
           },
     shard: flags.shard ?? null,
     resume: flags.resume === true,
@@ -187,6 +203,44 @@ export function parseRunFlags(raw: Record<string, unknown>, env: NodeJS.ProcessE
     dryRun: flags.dryRun === true,
     json: flags.json === true,
   };
+}
+
+/**
+ * The webhook token and HMAC secret, read from the environment variables the flags name. Without either flag,
+ * `VELLUM_WEBHOOK_TOKEN` and `VELLUM_WEBHOOK_SECRET` are read when set. At least one must be found; HMAC needs
+ * `--webhook-url` (the signature covers it). Problems name the variable, never its value.
+ */
+function webhookAuth(
+  flags: z.infer<typeof runFlagsSchema>,
+  env: NodeJS.ProcessEnv,
+  problems: string[],
+): { token: string | undefined; secret: string | undefined } {
+  const read = (flag: string, name: string | undefined): string | undefined => {
+    if (name === undefined) return undefined;
+    const value = nonEmpty(env[name]);
+    if (value === undefined)
+      problems.push(`${flag} ${name}: the environment variable ${name} is not set or empty`);
+    return value;
+  };
+  const named = flags.webhookTokenEnv !== undefined || flags.webhookSecretEnv !== undefined;
+  const token = named
+    ? read('--webhook-token-env', flags.webhookTokenEnv)
+    : nonEmpty(env['VELLUM_WEBHOOK_TOKEN']);
+  const secret = named
+    ? read('--webhook-secret-env', flags.webhookSecretEnv)
+    : nonEmpty(env['VELLUM_WEBHOOK_SECRET']);
+  if (!named && token === undefined && secret === undefined) {
+    problems.push(
+      `--track ${flags.track}: give the token set in Vellum's Webhook Integration with --webhook-token-env NAME ` +
+        '(default VELLUM_WEBHOOK_TOKEN), and/or its HMAC secret with --webhook-secret-env NAME (default VELLUM_WEBHOOK_SECRET)',
+    );
+  }
+  if (secret !== undefined && flags.webhookUrl === undefined) {
+    problems.push(
+      `--track ${flags.track}: HMAC signatures cover the URL Vellum posts to: give it with --webhook-url URL, exactly as set in Vellum's Webhook Integration`,
+    );
+  }
+  return { token, secret };
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

@@ -1,15 +1,21 @@
 // Mounting vellum-batch's webhook receiver in a plain Node server, beside routes of your own.
-//   VELLUM_WEBHOOK_SECRET=... node webhook-receiver.mjs [port]
-// Configure the webhook in Vellum to POST to https://YOUR-HOST/vellum/webhook with the same secret.
+//   VELLUM_WEBHOOK_TOKEN=... node webhook-receiver.mjs [port]
+// In Vellum (organization settings, Monitoring Integration, Webhook Integration) set the URL to
+// https://YOUR-HOST/vellum/webhook and choose "Bearer token" (or an API-key header named X-API-Key) with the same
+// token. With HMAC signing enabled too, also set VELLUM_WEBHOOK_SECRET (the HMAC token you gave Vellum) and
+// VELLUM_WEBHOOK_URL (that URL exactly: the signature covers it).
 import { createServer } from 'node:http';
 import { createWebhookHandler } from '@vellum-batch/core';
 
-const secret = process.env.VELLUM_WEBHOOK_SECRET;
-if (!secret) throw new Error('set VELLUM_WEBHOOK_SECRET');
+const token = process.env.VELLUM_WEBHOOK_TOKEN || undefined;
+const secret = process.env.VELLUM_WEBHOOK_SECRET || undefined;
 const receiver = createWebhookHandler({
+  token,
   secret,
-  // Behind a proxy or tunnel, give the URL Vellum calls: the signature covers it.
-  publicUrl: process.env.VELLUM_WEBHOOK_URL,
+  publicUrl: process.env.VELLUM_WEBHOOK_URL || undefined,
+  onRefused: ({ reason, count }) => {
+    if (count === 1) console.error(`webhook deliveries are being refused: ${reason}`);
+  },
 });
 
 receiver.subscribe((completion) => {

@@ -85,20 +85,40 @@ export { UnfinishedRunError } from './engine/start.js';
 export { OutDirBusyError, OutDirError } from './engine/out-dir.js';
 export { RECORD_ERROR_CODES } from './engine/records.js';
 export type { RecordErrorCode } from './engine/records.js';
-export { RUN_ID_METADATA_KEY } from './engine/context.js';
 export { ExternalIdFinder, findExecutionByExternalId } from './engine/reconcile.js';
 export type { ExternalIdFinderOptions, FoundExecution } from './engine/reconcile.js';
-export type { Completion, CompletionFeed } from './engine/completions.js';
-export { parseWebhookEvent, signWebhook, verifyWebhook, WEBHOOK_TOLERANCE_SECONDS } from './webhook.js';
-export type { VerifyWebhookInput, WebhookEvent, WebhookRefusal, WebhookVerification } from './webhook.js';
+export type { Completion, CompletionFeed, CompletionFilter } from './engine/completions.js';
+export {
+  signWebhook,
+  verifyWebhook,
+  verifyWebhookToken,
+  WEBHOOK_FUTURE_TOLERANCE_SECONDS,
+  WEBHOOK_TOLERANCE_SECONDS,
+} from './webhook.js';
+export type {
+  VerifyWebhookInput,
+  VerifyWebhookTokenInput,
+  WebhookRefusal,
+  WebhookTokenVerification,
+  WebhookVerification,
+} from './webhook.js';
+export {
+  MAX_PARENT_DEPTH,
+  MAX_VALUE_DEPTH,
+  nestsDeeperThan,
+  parseWebhookEvent,
+  RUN_ID_METADATA_KEY,
+} from './webhook-event.js';
+export type { WebhookEvent, WebhookIgnoreReason } from './webhook-event.js';
 export { createWebhookHandler, startWebhookServer } from './receiver.js';
 export type {
   WebhookHandler,
   WebhookHandlerOptions,
   WebhookServer,
   WebhookServerOptions,
-  WebhookStats,
 } from './receiver.js';
+export { newWebhookStats, WEBHOOK_REFUSAL_REASONS } from './webhook-stats.js';
+export type { WebhookRefusalNotice, WebhookRefusalReason, WebhookStats } from './webhook-stats.js';
 export { SummaryBuilder } from './report/summary.js';
 export type { SummaryMeta } from './report/summary.js';
 export { readRecords, serializeRecord } from './report/jsonl.js';

@@ -1,23 +1,47 @@
 /**
  * A receiver for Vellum's webhooks: a `node:http` request handler to mount in your own server, and a small server
- * around it. It answers quickly, refuses bad signatures (401), oversized (413) and malformed (400) deliveries,
- * drops repeated deliveries, and hands every completion to its subscribers (a {@link CompletionFeed} for the engine).
+ * around it. It answers quickly; refuses deliveries without the configured token or a valid HMAC signature (401),
+ * oversized (413) and malformed or too deeply nested (400) ones; answers 200 to events it does not track, to those of
+ * another deployment or run, and to repeats; and hands every new completion to its subscribers (a
+ * {@link CompletionFeed} for the engine). Every answer is counted in {@link WebhookStats}.
  */
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Completion, CompletionFeed } from './engine/completions.js';
-import { parseWebhookEvent, verifyWebhook } from './webhook.js';
+import type { Completion, CompletionFeed, CompletionFilter } from './engine/completions.js';
+import { ConfigError } from './errors.js';
+import { parseWebhookEvent, RUN_ID_METADATA_KEY } from './webhook-event.js';
+import { verifyWebhook, verifyWebhookToken } from './webhook.js';
+import type { WebhookVerification } from './webhook.js';
+import { newWebhookStats } from './webhook-stats.js';
+import type { WebhookRefusalNotice, WebhookRefusalReason, WebhookStats } from './webhook-stats.js';
 
-/** Options of {@link createWebhookHandler}. */
+/** Options of {@link createWebhookHandler}. At least one of `token` and `secret` is required. */
 export interface WebhookHandlerOptions {
-  /** The webhook's signing secret, as configured in Vellum. */
-  readonly secret: string;
   /**
-   * The URL Vellum was configured to call (signatures cover it); behind a proxy or tunnel it differs from what
-   * this process sees. @default `http://{Host header}{request path}`
+   * The token set in Vellum's Webhook Integration: a delivery must carry `Authorization: Bearer <token>` or the token
+   * in the `tokenHeader` header.
+   */
+  readonly token?: string | undefined;
+  /** The API-key header the token may come in (Vellum's "API Key Header" method). @default 'X-API-Key' */
+  readonly tokenHeader?: string | undefined;
+  /**
+   * The HMAC token given to Vellum: a delivery must carry a valid `X-Vellum-Signature` for `publicUrl`. With `token`
+   * too, both must hold.
+   */
+  readonly secret?: string | undefined;
+  /**
+   * The URL Vellum was configured to call, exactly as set in Vellum; required with `secret` (signatures cover it). It
+   * is never taken from a request's `Host` header, so a delivery signed for another URL is refused.
    */
   readonly publicUrl?: string | undefined;
+  /** Only deliveries of this deployment UUID are passed on; others are answered 200 and counted as ignored. */
+  readonly deploymentId?: string | undefined;
+  /**
+   * Only deliveries whose deployment context's `metadata.vellum_batch_run_id` is this run id (or is not set) are
+   * passed on; others are answered 200 and counted as ignored.
+   */
+  readonly runId?: string | undefined;
   /** Larger bodies are refused with 413. @default 1_048_576 */
   readonly maxBodyBytes?: number | undefined;
   /**
@@ -25,20 +49,10 @@ export interface WebhookHandlerOptions {
    * forgotten first. @default 100_000
    */
   readonly dedupeSize?: number | undefined;
+  /** Called after every refused delivery (to say so once, e.g. when `count` is 1). */
+  readonly onRefused?: ((notice: WebhookRefusalNotice) => void) | undefined;
   /** Now, in ms (tests). @default Date.now */
   readonly now?: (() => number) | undefined;
-}
-
-/** Counters of a receiver. */
-export interface WebhookStats {
-  /** New completions passed to the subscribers (answered 202). */
-  accepted: number;
-  /** Repeated deliveries dropped (answered 200). */
-  duplicates: number;
-  /** Deliveries refused: bad or stale signature (401), malformed (400), too large (413). */
-  refused: number;
-  /** Well-signed events of other kinds, e.g. `workflow.execution.initiated` (answered 200). */
-  ignored: number;
 }
 
 /** A request handler that is also a {@link CompletionFeed}. */
@@ -47,6 +61,14 @@ export interface WebhookHandler extends CompletionFeed {
   readonly handler: (req: IncomingMessage, res: ServerResponse) => void;
   /** Live counters of the deliveries it answered. */
   readonly stats: Readonly<WebhookStats>;
+  /** Replaces the `deploymentId` and `runId` filters (an unset field lets every value through). */
+  restrictTo(filter: CompletionFilter): void;
+}
+
+/** The handler, plus what only the server around it may do. */
+interface Receiver extends WebhookHandler {
+  /** Counts a request to another path; returns how many so far. */
+  countMisrouted(): number;
 }
 
 function reply(
@@ -64,22 +86,54 @@ function reply(
   res.end(body);
 }
 
-/**
- * Creates the handler; mount it where Vellum's webhook URL points. It answers 405 to anything but `POST`, 413 over
- * `maxBodyBytes`, 401 (`{"detail": ...}`) to a missing, bad or stale signature, 400 to a body that is not a Vellum
- * event, 202 to a new completion, 200 to a repeat or an ignored event; completions reach the subscribers
- * synchronously once the answer is written.
- * @throws TypeError when the secret is empty.
- */
-export function createWebhookHandler(options: WebhookHandlerOptions): WebhookHandler {
-  if (options.secret === '') throw new TypeError('the webhook secret must not be empty');
+/** How a failed signature check is counted. */
+function signatureReason(verdict: Extract<WebhookVerification, { ok: false }>): WebhookRefusalReason {
+  return verdict.reason === 'stale' || verdict.reason === 'future' ? verdict.reason : 'bad_signature';
+}
+
+/** The URLs a signature may cover: `publicUrl` as configured and, when it differs, as a URL parser writes it. */
+function signedUrls(publicUrl: string): readonly string[] {
+  let normalised: string;
+  try {
+    normalised = new URL(publicUrl).href;
+  } catch {
+    throw new ConfigError(`publicUrl: "${publicUrl}" is not a URL`);
+  }
+  // Vellum's docs say "the request URL" without saying how it is written: both spellings are fixed by configuration,
+  // neither comes from the request, so accepting either is safe.
+  return normalised === publicUrl ? [publicUrl] : [publicUrl, normalised];
+}
+
+function checkOptions(options: WebhookHandlerOptions): readonly string[] {
+  if (options.token === undefined && options.secret === undefined) {
+    throw new ConfigError(
+      "the webhook receiver needs a token (Vellum's Bearer token or API-key header) or an HMAC secret, or both",
+    );
+  }
+  if (options.token !== undefined && options.token.trim() === '') {
+    throw new ConfigError('the webhook token must not be empty');
+  }
+  if (options.secret === undefined) return [];
+  if (options.secret.trim() === '') throw new ConfigError('the webhook HMAC secret must not be empty');
+  if (options.publicUrl === undefined || options.publicUrl === '') {
+    throw new ConfigError(
+      "HMAC signatures cover the URL Vellum posts to: give publicUrl, the URL set in Vellum's Webhook Integration",
+    );
+  }
+  return signedUrls(options.publicUrl);
+}
+
+function createReceiver(options: WebhookHandlerOptions): Receiver {
+  const urls = checkOptions(options);
   const maxBodyBytes = options.maxBodyBytes ?? 1_048_576;
   const dedupeSize = options.dedupeSize ?? 100_000;
   const now = options.now ?? Date.now;
   const listeners = new Set<(completion: Completion) => void>();
   const seenEvents = new Set<string>();
   const seenExecutions = new Set<string>();
-  const stats: WebhookStats = { accepted: 0, duplicates: 0, refused: 0, ignored: 0 };
+  let filter: CompletionFilter = { deploymentId: options.deploymentId, runId: options.runId };
+  const stats = newWebhookStats();
+  const { refusedBy } = stats;
 
   /** Remembers `key`; false when it was already there. Oldest keys are forgotten first (a Set keeps insertion order). */
   const remember = (seen: Set<string>, key: string): boolean => {
@@ -89,41 +143,81 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookHan
     return true;
   };
 
+  const refuse = (
+    res: ServerResponse,
+    status: number,
+    reason: WebhookRefusalReason,
+    message: string,
+    headers: Readonly<Record<string, string>> = {},
+  ): void => {
+    stats.refused += 1;
+    refusedBy[reason] += 1;
+    reply(res, status, message, headers);
+    options.onRefused?.({ reason, message, count: refusedBy[reason] });
+  };
+
+  const ignore = (res: ServerResponse, detail: string): void => {
+    stats.ignored += 1;
+    reply(res, 200, `ignored: ${detail}`);
+  };
+
+  /** Why a completion belongs to another deployment or run, or null when it is ours. */
+  const foreign = (completion: Completion): string | null => {
+    const { deploymentId, runId } = filter;
+    if (
+      deploymentId !== undefined &&
+      typeof completion.deploymentId === 'string' &&
+      completion.deploymentId !== deploymentId
+    ) {
+      return 'another deployment';
+    }
+    const carried = completion.metadata?.[RUN_ID_METADATA_KEY];
+    if (runId !== undefined && carried !== undefined && carried !== null && carried !== runId)
+      return 'another run';
+    return null;
+  };
+
   const handle = (req: IncomingMessage, res: ServerResponse, rawBody: Buffer): void => {
-    const url = options.publicUrl ?? `http://${req.headers.host ?? 'localhost'}${req.url ?? '/'}`;
-    const verdict = verifyWebhook({
-      secret: options.secret,
-      method: req.method ?? 'POST',
-      url,
-      headers: req.headers,
-      rawBody,
-      now: now(),
-    });
-    if (!verdict.ok) {
-      stats.refused += 1;
-      reply(res, 401, verdict.message);
-      return;
+    if (options.secret !== undefined) {
+      let verdict: WebhookVerification | undefined;
+      for (const url of urls) {
+        verdict = verifyWebhook({
+          secret: options.secret,
+          method: req.method ?? 'POST',
+          url,
+          headers: req.headers,
+          rawBody,
+          now: now(),
+        });
+        if (verdict.ok || verdict.reason !== 'bad_signature') break;
+      }
+      if (verdict !== undefined && !verdict.ok) {
+        refuse(res, 401, signatureReason(verdict), verdict.message);
+        return;
+      }
     }
     let json: unknown;
     try {
       json = JSON.parse(rawBody.toString('utf8'));
     } catch {
-      stats.refused += 1;
-      reply(res, 400, 'the body is not JSON');
+      refuse(res, 400, 'malformed', 'the body is not JSON');
       return;
     }
     const event = parseWebhookEvent(json);
     if (event.kind === 'invalid') {
-      stats.refused += 1;
-      reply(res, 400, `not a Vellum webhook event: ${event.message}`);
+      refuse(res, 400, event.reason, `not a Vellum webhook event: ${event.message}`);
       return;
     }
     if (event.kind === 'ignored') {
-      stats.ignored += 1;
-      reply(res, 200, `ignored: ${event.name}`);
+      ignore(res, event.reason === 'nested' ? `${event.name} of a nested workflow` : event.name);
       return;
     }
     const { completion } = event;
+    const elsewhere = foreign(completion);
+    if (elsewhere !== null) {
+      ignore(res, `an execution of ${elsewhere}`);
+      return;
+    }
     // By event id first; a redelivery under a new event id is still caught by its execution and status.
     const executionKey = completion.executionId ?? `external:${completion.externalId ?? ''}`;
     const fresh =
@@ -138,22 +232,39 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookHan
     for (const listener of listeners) listener(completion);
   };
 
-  /** Answers 413 and stops reading: the connection is closed once the answer is out. */
-  const refuseTooLarge = (req: IncomingMessage, res: ServerResponse): void => {
-    stats.refused += 1;
+  /** Answers before the body is read; the connection is closed once the answer is out. */
+  const refuseEarly = (
+    req: IncomingMessage,
+    res: ServerResponse,
+    status: number,
+    reason: WebhookRefusalReason,
+    message: string,
+  ): void => {
     req.pause();
     res.once('finish', () => req.destroy());
-    reply(res, 413, `the body is larger than ${maxBodyBytes} bytes`, { connection: 'close' });
+    refuse(res, status, reason, message, { connection: 'close' });
   };
 
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
+    stats.received += 1;
     if (req.method !== 'POST') {
-      reply(res, 405, 'webhooks are POSTed', { allow: 'POST' });
       req.resume();
+      refuse(res, 405, 'malformed', 'webhooks are POSTed', { allow: 'POST' });
       return;
     }
+    if (options.token !== undefined) {
+      const verdict = verifyWebhookToken({
+        token: options.token,
+        headers: req.headers,
+        tokenHeader: options.tokenHeader,
+      });
+      if (!verdict.ok) {
+        refuseEarly(req, res, 401, 'bad_token', verdict.message);
+        return;
+      }
+    }
     if (Number(req.headers['content-length'] ?? 0) > maxBodyBytes) {
-      refuseTooLarge(req, res);
+      refuseEarly(req, res, 413, 'too_large', `the body is larger than ${maxBodyBytes} bytes`);
       return;
     }
     const chunks: Buffer[] = [];
@@ -165,7 +276,7 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookHan
       if (size > maxBodyBytes) {
         tooLarge = true;
         chunks.length = 0;
-        refuseTooLarge(req, res);
+        refuseEarly(req, res, 413, 'too_large', `the body is larger than ${maxBodyBytes} bytes`);
         return;
       }
       chunks.push(chunk);
@@ -183,6 +294,33 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookHan
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
+    restrictTo(next) {
+      filter = { deploymentId: next.deploymentId, runId: next.runId };
+    },
+    countMisrouted() {
+      stats.received += 1;
+      stats.misrouted += 1;
+      return stats.misrouted;
+    },
+  };
+}
+
+/**
+ * Creates the handler; mount it where Vellum's webhook URL points. It answers 405 to anything but `POST`; 401
+ * (`{"detail": ...}`) to a missing or wrong token, or a missing, bad, stale or future signature; 413 over
+ * `maxBodyBytes`; 400 to a body that is not a Vellum event or nests too deeply; 200 to an event it does not track, of
+ * another deployment or run, or a repeat; 202 to a new completion, which reaches the subscribers synchronously once
+ * the answer is written.
+ * @throws ConfigError when neither `token` nor `secret` is given, either is empty, or `secret` comes without a valid
+ * `publicUrl`.
+ */
+export function createWebhookHandler(options: WebhookHandlerOptions): WebhookHandler {
+  const receiver = createReceiver(options);
+  return {
+    handler: receiver.handler,
+    stats: receiver.stats,
+    subscribe: (listener) => receiver.subscribe(listener),
+    restrictTo: (filter) => receiver.restrictTo(filter),
   };
 }
 
@@ -192,8 +330,10 @@ export interface WebhookServerOptions extends WebhookHandlerOptions {
   readonly port?: number | undefined;
   /** @default '127.0.0.1' */
   readonly host?: string | undefined;
-  /** The path deliveries are POSTed to; other paths answer 404. @default '/' */
+  /** The path deliveries are POSTed to; other paths answer 404 and count as misrouted. @default '/' */
   readonly path?: string | undefined;
+  /** Called after every request to another path, with that path (to say so once, e.g. when `count` is 1). */
+  readonly onMisrouted?: ((path: string, count: number) => void) | undefined;
 }
 
 /** A running webhook receiver. */
@@ -202,21 +342,31 @@ export interface WebhookServer extends CompletionFeed {
   readonly url: string;
   /** The port it listens on (the free one picked when `port` was 0). */
   readonly port: number;
+  /** The path it receives deliveries at. */
+  readonly path: string;
   /** Live counters of the deliveries it answered. */
   readonly stats: Readonly<WebhookStats>;
+  /** Replaces the `deploymentId` and `runId` filters (an unset field lets every value through). */
+  restrictTo(filter: CompletionFilter): void;
   /** Stops listening and closes every connection. */
   close(): Promise<void>;
 }
 
-/** Starts a server that receives Vellum's webhooks at `path`. */
+/**
+ * Starts a server that receives Vellum's webhooks at `path`.
+ * @throws ConfigError as {@link createWebhookHandler} does.
+ */
 export async function startWebhookServer(options: WebhookServerOptions): Promise<WebhookServer> {
   const path = options.path ?? '/';
   const host = options.host ?? '127.0.0.1';
-  const receiver = createWebhookHandler(options);
+  const receiver = createReceiver(options);
   const server = createServer((req, res) => {
-    if ((req.url ?? '/').split('?')[0] !== path) {
-      reply(res, 404, 'not found');
+    const requested = (req.url ?? '/').split('?')[0] ?? '/';
+    if (requested !== path) {
       req.resume();
+      const count = receiver.countMisrouted();
+      reply(res, 404, `not found: deliveries go to ${path}`);
+      options.onMisrouted?.(requested, count);
       return;
     }
     receiver.handler(req, res);
@@ -231,8 +381,10 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
   return {
     url: `http://${urlHost}:${port}${path}`,
     port,
+    path,
     stats: receiver.stats,
     subscribe: (listener) => receiver.subscribe(listener),
+    restrictTo: (filter) => receiver.restrictTo(filter),
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseWebhookEvent, signWebhook, verifyWebhook } from './webhook.js';
+import { signWebhook, verifyWebhook, verifyWebhookToken } from './webhook.js';
 
 const SECRET = 'whsec_test';
 const URL_ = 'https://ci.example.com/vellum/webhook';
@@ -53,7 +53,7 @@ describe('verifyWebhook', () => {
     });
   });
 
-  it('refuses a stale (61 s) or future timestamp, accepts one 60 s old', () => {
+  it('refuses a timestamp 61 s old or 6 s ahead, accepts one 60 s old or 5 s ahead', () => {
     const t = Math.floor(NOW / 1000);
     expect(verifyWebhook(signed({ timestamp: t - 61 }))).toMatchObject({
       ok: false,
@@ -61,7 +61,13 @@ describe('verifyWebhook', () => {
       message: 'the delivery is 61s old (at most 60s)',
     });
     expect(verifyWebhook(signed({ timestamp: t - 60 })).ok).toBe(true);
-    expect(verifyWebhook(signed({ timestamp: t + 120 }))).toMatchObject({ ok: false, reason: 'future' });
+    expect(verifyWebhook(signed({ timestamp: t + 5 })).ok).toBe(true);
+    expect(verifyWebhook(signed({ timestamp: t + 6 }))).toEqual({
+      ok: false,
+      reason: 'future',
+      message: "the delivery is timestamped 6s ahead of this machine's clock (at most 5s)",
+    });
+    expect(verifyWebhook(signed({ timestamp: t + 60 }))).toMatchObject({ ok: false, reason: 'future' });
   });
 
   it('refuses missing headers and malformed values', () => {
@@ -83,57 +89,47 @@ describe('verifyWebhook', () => {
   });
 });
 
-describe('parseWebhookEvent', () => {
-  it('finds the external id up a nested parent chain and the execution id at parent.span_id', () => {
-    const event = parseWebhookEvent({
-      id: 'evt-2',
-      timestamp: '2026-11-28T10:00:00Z',
-      api_version: '2024-10-25',
-      name: 'workflow.execution.rejected',
-      parent: {
-        span_id: 'exec-9',
-        parent: { type: 'WORKFLOW_RELEASE_TAG', parent: { external_id: 'vb-1-case' } },
-      },
-      body: { error: { message: 'quota', code: 'PROVIDER_QUOTA_EXCEEDED' } },
-    });
-    expect(event).toEqual({
-      kind: 'completion',
-      eventId: 'evt-2',
-      completion: {
-        executionId: 'exec-9',
-        externalId: 'vb-1-case',
-        status: 'REJECTED',
-        outputs: null,
-        error: { message: 'quota', code: 'PROVIDER_QUOTA_EXCEEDED' },
-      },
+describe('verifyWebhookToken', () => {
+  const TOKEN = 'tok_4f9c2a7e1b';
+  const check = (headers: Record<string, string>, tokenHeader?: string) =>
+    verifyWebhookToken({ token: TOKEN, headers, tokenHeader });
+
+  it('accepts the token as a bearer token (scheme in any case) or in the X-API-Key header', () => {
+    expect(check({ Authorization: `Bearer ${TOKEN}` })).toEqual({ ok: true });
+    expect(check({ authorization: `bearer ${TOKEN}` })).toEqual({ ok: true });
+    expect(check({ 'x-api-key': TOKEN })).toEqual({ ok: true });
+  });
+
+  it('accepts the token in the API-key header chosen in Vellum, and no longer in X-API-Key', () => {
+    expect(check({ 'X-Webhook-Key': TOKEN }, 'X-Webhook-Key')).toEqual({ ok: true });
+    expect(check({ 'x-api-key': TOKEN }, 'X-Webhook-Key')).toMatchObject({
+      ok: false,
+      reason: 'missing_token',
     });
   });
 
-  it('normalises the older list of outputs to a map', () => {
-    const event = parseWebhookEvent({
-      id: 'evt-3',
-      name: 'workflow.execution.fulfilled',
-      span_id: 'exec-3',
-      body: {
-        outputs: [
-          { name: 'answer', type: 'STRING', value: 'hi' },
-          { name: 'score', value: 0.9 },
-        ],
-      },
-    });
-    expect(event.kind === 'completion' && event.completion.outputs).toEqual({ answer: 'hi', score: 0.9 });
+  it('refuses a wrong, shortened, lengthened or differently cased token', () => {
+    for (const given of ['guess', TOKEN.slice(0, -1), `${TOKEN}x`, TOKEN.toUpperCase()]) {
+      expect(check({ authorization: `Bearer ${given}` })).toEqual({
+        ok: false,
+        reason: 'bad_token',
+        message: 'the token does not match',
+      });
+    }
   });
 
-  it('ignores unknown event names and calls shapeless bodies invalid', () => {
-    expect(parseWebhookEvent({ id: 'e', name: 'workflow.execution.initiated', span_id: 'x' })).toEqual({
-      kind: 'ignored',
-      eventId: 'e',
-      name: 'workflow.execution.initiated',
+  it('refuses a request without a token, or with the token under another scheme', () => {
+    expect(check({})).toEqual({
+      ok: false,
+      reason: 'missing_token',
+      message: 'the delivery carries no token (Authorization: Bearer, or X-API-Key)',
     });
-    expect(parseWebhookEvent({ name: 'workflow.execution.fulfilled' })).toMatchObject({ kind: 'invalid' });
-    expect(parseWebhookEvent({ id: 'e', name: 'workflow.execution.fulfilled' })).toEqual({
-      kind: 'invalid',
-      message: 'the event names neither an execution id nor an external id',
-    });
+    expect(check({ authorization: `Basic ${TOKEN}` })).toMatchObject({ reason: 'missing_token' });
+  });
+
+  it('refuses to check against an empty token', () => {
+    expect(() => verifyWebhookToken({ token: '', headers: {} })).toThrow(
+      'the webhook token must not be empty',
+    );
   });
 });

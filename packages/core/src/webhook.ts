@@ -1,16 +1,19 @@
 /**
- * Vellum's signed webhooks (SPEC section 2): signature verification and the event envelope.
- *
- * A delivery is a `POST` of `{id, timestamp, api_version, name, parent, body}` with the headers
- * `X-Vellum-Timestamp` (unix seconds) and `X-Vellum-Signature`, the hex HMAC-SHA256 with the webhook's secret of
- * `"{timestamp}\n{METHOD}\n{full URL}\n{raw body}"`.
+ * How a delivery of Vellum's webhooks proves it comes from Vellum (SPEC section 2). Vellum's Monitoring Integration
+ * sends a token the user sets, as `Authorization: Bearer <token>` or in an API-key header of the user's choosing;
+ * HMAC signing is optional, with a token the user gives Vellum: the headers `X-Vellum-Timestamp` (unix seconds) and
+ * `X-Vellum-Signature`, the hex HMAC-SHA256 of `"{timestamp}\n{METHOD}\n{full URL}\n{raw body}"`.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
-import { z } from 'zod';
-import type { Completion } from './engine/completions.js';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 
-/** How far a delivery's timestamp may be from now, in seconds, either way. */
+/** How old a signed delivery may be, in seconds (Vellum: "within the last 60 seconds"). */
 export const WEBHOOK_TOLERANCE_SECONDS = 60;
+
+/**
+ * How far ahead of this machine's clock a signed delivery's timestamp may be, in seconds: Vellum's docs allow none;
+ * a few seconds absorb clock skew without letting a captured delivery be replayed for long.
+ */
+export const WEBHOOK_FUTURE_TOLERANCE_SECONDS = 5;
 
 /** What {@link verifyWebhook} is given. */
 export interface VerifyWebhookInput {
@@ -62,8 +65,8 @@ export function signWebhook(input: {
 
 /**
  * Checks a delivery's signature and age: refused when a header is missing, the timestamp is more than
- * {@link WEBHOOK_TOLERANCE_SECONDS} away from now, or the signature does not match (compared in constant time;
- * hex in any case).
+ * {@link WEBHOOK_TOLERANCE_SECONDS} old or more than {@link WEBHOOK_FUTURE_TOLERANCE_SECONDS} ahead of now, or the
+ * signature does not match (compared in constant time; hex in any case).
  * @throws TypeError when the secret is empty.
  */
 export function verifyWebhook(input: VerifyWebhookInput): WebhookVerification {
@@ -89,8 +92,12 @@ export function verifyWebhook(input: VerifyWebhookInput): WebhookVerification {
       message: `the delivery is ${Math.round(age)}s old (at most ${WEBHOOK_TOLERANCE_SECONDS}s)`,
     };
   }
-  if (age < -WEBHOOK_TOLERANCE_SECONDS) {
-    return { ok: false, reason: 'future', message: 'the delivery is timestamped in the future' };
+  if (age < -WEBHOOK_FUTURE_TOLERANCE_SECONDS) {
+    return {
+      ok: false,
+      reason: 'future',
+      message: `the delivery is timestamped ${Math.round(-age)}s ahead of this machine's clock (at most ${WEBHOOK_FUTURE_TOLERANCE_SECONDS}s)`,
+    };
   }
   const expected = Buffer.from(signWebhook({ ...input, timestamp }), 'hex');
   const given =
@@ -103,95 +110,54 @@ export function verifyWebhook(input: VerifyWebhookInput): WebhookVerification {
   return { ok: true, timestamp };
 }
 
-const spanSchema: z.ZodType<Span> = z.lazy(() =>
-  z.looseObject({
-    span_id: z.string().nullish(),
-    external_id: z.string().nullish(),
-    parent: spanSchema.nullish(),
-  }),
-);
-interface Span {
-  span_id?: string | null | undefined;
-  external_id?: string | null | undefined;
-  parent?: Span | null | undefined;
+/** What {@link verifyWebhookToken} is given. */
+export interface VerifyWebhookTokenInput {
+  /** The token set in Vellum's Webhook Integration (not empty). */
+  readonly token: string;
+  /** The request headers (any case). */
+  readonly headers: Readonly<Record<string, string | readonly string[] | undefined>>;
+  /**
+   * The API-key header the token may also come in, as chosen in Vellum (any case); `Authorization: Bearer` is always
+   * accepted. @default 'X-API-Key'
+   */
+  readonly tokenHeader?: string | undefined;
 }
 
-const envelopeSchema = z.looseObject({
-  id: z.string().min(1),
-  name: z.string(),
-  span_id: z.string().nullish(),
-  parent: spanSchema.nullish(),
-  body: z
-    .looseObject({
-      outputs: z.unknown().optional(),
-      error: z.looseObject({ message: z.string().nullish(), code: z.string().nullish() }).nullish(),
-    })
-    .nullish(),
-});
+/** The verdict on a delivery's token. */
+export type WebhookTokenVerification =
+  | { readonly ok: true }
+  | { readonly ok: false; readonly reason: 'missing_token' | 'bad_token'; readonly message: string };
 
-/** What a delivery's body means. */
-export type WebhookEvent =
-  | { readonly kind: 'completion'; readonly eventId: string; readonly completion: Completion }
-  | { readonly kind: 'ignored'; readonly eventId: string; readonly name: string }
-  | { readonly kind: 'invalid'; readonly message: string };
-
-const EVENT_STATUS: Readonly<Record<string, Completion['status']>> = {
-  'workflow.execution.fulfilled': 'FULFILLED',
-  'workflow.execution.rejected': 'REJECTED',
-};
-
-/** Outputs as a `{name: value}` map; the older shape lists `{name, value}` (or `{name, type, value}`) objects. */
-function outputsMap(outputs: unknown): Record<string, unknown> {
-  if (Array.isArray(outputs)) {
-    const map: Record<string, unknown> = {};
-    for (const item of outputs) {
-      if (
-        item !== null &&
-        typeof item === 'object' &&
-        typeof (item as { name?: unknown }).name === 'string'
-      ) {
-        map[(item as { name: string }).name] = (item as { value?: unknown }).value ?? null;
-      }
-    }
-    return map;
-  }
-  return outputs !== null && typeof outputs === 'object' ? (outputs as Record<string, unknown>) : {};
+/** Equal strings, in time that depends on neither their contents nor their lengths (both are hashed first). */
+function sameSecret(given: string, expected: string): boolean {
+  const a = createHash('sha256').update(given).digest();
+  const b = createHash('sha256').update(expected).digest();
+  return timingSafeEqual(a, b);
 }
 
 /**
- * Reads a delivery's JSON body: fulfilled and rejected executions become a {@link Completion} (the external id is
- * searched up the `parent` chain, the execution id is `span_id` or `parent.span_id`); other event names are ignored.
+ * Checks the token of a delivery: accepted when `Authorization: Bearer <token>` (scheme in any case) or the
+ * `tokenHeader` header carries exactly the token, compared in constant time.
+ * @throws TypeError when the token is empty.
  */
-export function parseWebhookEvent(raw: unknown): WebhookEvent {
-  const parsed = envelopeSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    return { kind: 'invalid', message: `${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid'}` };
+export function verifyWebhookToken(input: VerifyWebhookTokenInput): WebhookTokenVerification {
+  // With an empty token any request would pass: refuse to check rather than accept everything.
+  if (input.token === '') throw new TypeError('the webhook token must not be empty');
+  const tokenHeader = input.tokenHeader ?? 'X-API-Key';
+  const candidates: string[] = [];
+  const authorization = /^\s*bearer\s+(\S+)\s*$/i.exec(header(input.headers, 'authorization') ?? '');
+  if (authorization?.[1] !== undefined) candidates.push(authorization[1]);
+  const apiKey = header(input.headers, tokenHeader)?.trim();
+  if (apiKey !== undefined && apiKey !== '') candidates.push(apiKey);
+  if (candidates.length === 0) {
+    return {
+      ok: false,
+      reason: 'missing_token',
+      message: `the delivery carries no token (Authorization: Bearer, or ${tokenHeader})`,
+    };
   }
-  const event = parsed.data;
-  const status = EVENT_STATUS[event.name];
-  if (status === undefined) return { kind: 'ignored', eventId: event.id, name: event.name };
-  let externalId: string | null = null;
-  for (let span = event.parent; span != null && externalId === null; span = span.parent) {
-    externalId = span.external_id ?? null;
-  }
-  const executionId = event.span_id ?? event.parent?.span_id ?? null;
-  if (executionId === null && externalId === null) {
-    return { kind: 'invalid', message: 'the event names neither an execution id nor an external id' };
-  }
-  const error = event.body?.error;
-  return {
-    kind: 'completion',
-    eventId: event.id,
-    completion: {
-      executionId,
-      externalId,
-      status,
-      outputs: status === 'FULFILLED' ? outputsMap(event.body?.outputs) : null,
-      error:
-        status === 'REJECTED'
-          ? { message: error?.message ?? 'rejected without an error message', code: error?.code ?? 'UNKNOWN' }
-          : null,
-    },
-  };
+  // Every candidate is compared, so the time taken does not say which header matched.
+  let match = false;
+  for (const candidate of candidates) match = sameSecret(candidate, input.token) || match;
+  return match ? { ok: true } : { ok: false, reason: 'bad_token', message: 'the token does not match' };
 }

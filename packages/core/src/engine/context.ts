@@ -3,6 +3,7 @@
  * state; a case only calls them.
  */
 import type { VellumClient } from '../client.js';
+import { RUN_ID_METADATA_KEY } from '../webhook-event.js';
 import type { Clock } from '../internal/clock.js';
 import type { CaseRecord } from '../types.js';
 import type { Flight, FlightTable } from './flights.js';
@@ -15,11 +16,12 @@ import type { StopControl } from './stop.js';
 import type { Tracker } from './tracking.js';
 
 /**
- * The metadata key under which every submit carries this run's id (merged with the case's own metadata, which may
- * not use it). Vellum echoes metadata in the execution list's `parent_context`, so an execution found by external id
- * is adopted only when it carries this run's id: never one another run started.
+ * Every submit carries this run's id in its metadata under {@link RUN_ID_METADATA_KEY} (merged with the case's own
+ * metadata, which may not use it). Vellum echoes metadata in the execution list's `parent_context` and in webhook
+ * deliveries, so an execution found by external id is adopted only when it carries this run's id: never one another
+ * run started.
  */
-export const RUN_ID_METADATA_KEY = 'vellum_batch_run_id';
+export { RUN_ID_METADATA_KEY };
 
 /** How a case's life ended: its record, and whether that record is final or only where an interruption left it. */
 export interface Landing {
