@@ -1,39 +1,66 @@
 /** `vellum-batch run`: one batch against Vellum, gated. */
-import { resolve } from 'node:path';
-import {
-  ConfigError,
-  createClient,
-  inShard,
-  openDataset,
-  runBatch,
-  startWebhookServer,
-} from '@vellum-batch/core';
-import type { RunResult, VellumClient, WebhookServer } from '@vellum-batch/core';
+import { join, resolve } from 'node:path';
+import { ConfigError, createClient, readRecords, runBatch, startWebhookServer } from '@vellum-batch/core';
+import type { CaseRecord, RunResult, VellumClient, WebhookServer } from '@vellum-batch/core';
 import type { CliIo } from '../cli.js';
 import { EXIT } from '../exit-codes.js';
 import type { ExitCode } from '../exit-codes.js';
-import { parseRunFlags } from '../flags.js';
-import type { RunConfig } from '../flags.js';
+import { continueCommand, isListedFailure, MAX_LISTED_FAILURES, renderFinalReport } from '../final-report.js';
+import { flagName, parseRunFlags } from '../flags.js';
+import type { FlagLabel, RunConfig } from '../flags.js';
 import { ProgressReporter } from '../progress.js';
 import { withSignals } from '../signals.js';
+import { openRunDataset } from '../stdin.js';
+import type { RunDataset } from '../stdin.js';
 
-/** Runs `vellum-batch run` with commander's raw flags. */
-export async function runCommand(flags: Record<string, unknown>, io: CliIo): Promise<ExitCode> {
-  const config = parseRunFlags(flags, io.env);
+/** What `run` knows of how it was called. */
+export interface RunContext {
+  /** The arguments after the program name, for the command that continues an interrupted run. */
+  readonly argv: readonly string[];
+  /** Names a flag in errors: `--concurrency`, or the config file and key it came from. @default flagName */
+  readonly label?: FlagLabel;
+}
+
+/** Runs `vellum-batch run` with commander's raw flags (merged with the config file's). */
+export async function runCommand(
+  flags: Record<string, unknown>,
+  io: CliIo,
+  context: RunContext = { argv: [] },
+): Promise<ExitCode> {
+  const config = parseRunFlags(flags, io.env, context.label ?? flagName);
   const apiKey = io.env[config.apiKeyEnv]?.trim() ?? '';
   if (apiKey === '' && !config.dryRun) {
     throw new ConfigError(
       `no API key: set the environment variable ${config.apiKeyEnv} (or name another one with --api-key-env)`,
     );
   }
-  const dataset = await openDataset(config.dataset, config.shard ? { filter: inShard(config.shard) } : {});
-  if (config.dryRun) {
-    io.stderr.write(
-      `dry run: ${dataset.size} cases in ${config.dataset}${config.shard ? ` (shard ${config.shard.index}/${config.shard.count})` : ''} are valid; nothing was submitted\n`,
-    );
-    return EXIT.passed;
+  const input = await openRunDataset({
+    dataset: config.dataset,
+    format: config.datasetFormat,
+    shard: config.shard,
+    stdin: io.stdin ?? process.stdin,
+  });
+  try {
+    if (config.dryRun) {
+      io.stderr.write(
+        `dry run: ${input.dataset.size} cases in ${input.dataset.path}${config.shard ? ` (shard ${config.shard.index}/${config.shard.count})` : ''} are valid; nothing was submitted\n`,
+      );
+      return EXIT.passed;
+    }
+    return await execute(config, input, apiKey, io, context);
+  } finally {
+    await input.dispose();
   }
+}
 
+async function execute(
+  config: RunConfig,
+  input: RunDataset,
+  apiKey: string,
+  io: CliIo,
+  context: RunContext,
+): Promise<ExitCode> {
+  const { dataset } = input;
   const receiver = config.webhook === null ? null : await startReceiver(config.webhook, io);
   const progress = new ProgressReporter({ stream: io.stderr });
   const client = createClient({
@@ -68,14 +95,44 @@ export async function runCommand(flags: Record<string, unknown>, io: CliIo): Pro
         onEvent: (event) => progress.onEvent(event),
       }),
     );
-    progress.done();
-    printResult(result, config, io);
+    progress.finish(result.summary);
+    if (config.json) io.stdout.write(`${JSON.stringify(result.summary, null, 2)}\n`);
+    const out = config.json ? io.stderr : io.stdout;
+    const stopped = result.summary.stopped?.reason;
+    out.write(
+      renderFinalReport({
+        summary: result.summary,
+        ...(await firstFailures(result)),
+        outDir: resolve(result.outDir),
+        width: out.isTTY === true ? (out as CliIo['stderr']).columns : undefined,
+        continueCommand:
+          stopped === 'interrupted' || stopped === 'fatal' ? continueCommand(context.argv, [apiKey]) : null,
+        fromStdin: input.fromStdin,
+      }),
+    );
     return exitCodeOf(result);
   } finally {
     progress.done();
     await closeQuietly(client);
     await receiver?.close();
   }
+}
+
+/** The first failing cases of `results.jsonl` (sorted by index) and how many there are; none when it cannot be read. */
+async function firstFailures(result: RunResult): Promise<{ failures: CaseRecord[]; failureCount: number }> {
+  const failures: CaseRecord[] = [];
+  let failureCount = 0;
+  if (result.summary.failed === 0) return { failures, failureCount };
+  try {
+    for await (const record of readRecords(join(result.outDir, 'results.jsonl'))) {
+      if (!isListedFailure(record)) continue;
+      failureCount += 1;
+      if (failures.length < MAX_LISTED_FAILURES) failures.push(record);
+    }
+  } catch {
+    // The summary line and the paths are still printed; the file names its own problem when opened.
+  }
+  return { failures, failureCount };
 }
 
 /** Listens for Vellum's webhooks on all interfaces (Vellum must reach it), at the path of `--webhook-url`. */
