@@ -39,7 +39,10 @@ export function isListedFailure(record: CaseRecord): boolean {
   return !record.passed && record.status !== 'CANCELLED';
 }
 
-/** Renders the end of a run, one line per element, each at most `width - 1` characters on a terminal. */
+/**
+ * Renders the end of a run. Each failing case is one line cut to `width - 1` characters on a terminal (200 in a
+ * log); the verdict, the paths and the continue command are never cut, so they can be copied whole.
+ */
 export function renderFinalReport(input: FinalReportInput): string {
   const { summary } = input;
   const room = input.width === undefined ? LOG_WIDTH : Math.max(20, input.width - 1);
@@ -64,9 +67,8 @@ export function renderFinalReport(input: FinalReportInput): string {
     const idWidth = Math.min(ID_COLUMN, Math.max(...listed.map((r) => r.id.length)));
     const statusWidth = Math.max(...listed.map((r) => r.status.length));
     for (const record of listed) {
-      lines.push(
-        `  ${cut(record.id, idWidth).padEnd(idWidth)}  ${record.status.padEnd(statusWidth)}  ${failureReason(record)}`,
-      );
+      const line = `  ${cut(record.id, idWidth).padEnd(idWidth)}  ${record.status.padEnd(statusWidth)}  ${failureReason(record)}`;
+      lines.push(cut(line, room));
     }
     const more = input.failureCount - listed.length;
     if (more > 0) lines.push(`  … and ${more} more (every case is in results.jsonl)`);
@@ -83,8 +85,7 @@ export function renderFinalReport(input: FinalReportInput): string {
     lines.push(`  ${input.continueCommand}`);
     if (input.fromStdin === true) lines.push('  (pipe the same cases to its standard input again)');
   }
-  // The continue command is never cut: it must be copied whole.
-  return `${lines.map((line) => (line === `  ${input.continueCommand}` ? line : cut(line, room))).join('\n')}\n`;
+  return `${lines.join('\n')}\n`;
 }
 
 /** Why a case failed, in one line: its error (code: message), else its first failing expectation or assertion. */
@@ -103,7 +104,8 @@ function describeAssertion(a: AssertionResult): string {
 
 function show(value: unknown): string {
   if (value === undefined) return 'nothing';
-  const text = JSON.stringify(value) ?? String(value);
+  // JSON.stringify gives undefined only for functions and symbols, which no record holds.
+  const text = JSON.stringify(value) ?? typeof value;
   return cut(text, 60);
 }
 

@@ -104,7 +104,7 @@ async function execute(
         summary: result.summary,
         ...(await firstFailures(result)),
         outDir: resolve(result.outDir),
-        width: out.isTTY === true ? (out as CliIo['stderr']).columns : undefined,
+        width: out.isTTY === true ? out.columns : undefined,
         continueCommand:
           stopped === 'interrupted' || stopped === 'fatal' ? continueCommand(context.argv, [apiKey]) : null,
         fromStdin: input.fromStdin,
