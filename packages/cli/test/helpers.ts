@@ -19,7 +19,7 @@ export function runCli(
   options: {
     env?: NodeJS.ProcessEnv;
     cwd?: string;
-    /** Written to the child's standard input, which is then closed. @default no standard input */
+    /** Written to the child's standard input, which is then closed. @default empty */
     input?: string;
     onStart?: (child: ChildProcess) => void;
   } = {},
@@ -28,9 +28,11 @@ export function runCli(
     const child = spawn(process.execPath, [BIN, ...args], {
       cwd: options.cwd,
       env: { PATH: process.env['PATH'], ...options.env },
-      stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+      stdio: ['pipe', 'pipe', 'pipe'],
     });
-    child.stdin?.end(options.input);
+    // A child that exits without reading its input must not fail the test with EPIPE.
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(options.input ?? '');
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
