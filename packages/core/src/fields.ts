@@ -172,15 +172,16 @@ export function parseReleaseTag(value: string, name: string): string {
  */
 export function parseHttpUrl(value: string, name: string): string {
   const text = value.trim();
+  const refused = new ConfigError(
+    `${name}: ${JSON.stringify(value)} is not an http(s) URL, e.g. https://predict.vellum.ai`,
+  );
   let url: URL;
   try {
     url = new URL(text);
   } catch {
-    throw new ConfigError(`${name}: ${JSON.stringify(value)} is not an http(s) URL, e.g. https://predict.vellum.ai`);
+    throw refused;
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new ConfigError(`${name}: ${JSON.stringify(value)} is not an http(s) URL, e.g. https://predict.vellum.ai`);
-  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw refused;
   if (url.username !== '' || url.password !== '') {
     throw new ConfigError(
       `${name}: the URL carries a user name or password; remove it (the API key goes in an environment variable)`,
