@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '@vellum-batch/core';
-import { INPUT_NAMES, parseInputs, parseShardInput } from './inputs.js';
+import { readFileSync } from 'node:fs';
+import { INPUT_NAMES, parseInputs } from './inputs.js';
 import type { InputName, RunInputs } from './inputs.js';
 
 const minimal = { 'api-key': 'vk-1', workflow: 'support-bot', dataset: 'cases.jsonl' };
@@ -159,14 +160,14 @@ describe('parseInputs', () => {
       'artifact-name': 'a/b',
     });
     for (const name of [
-      'input concurrency: "0" is not a whole number from 1 to 10000',
+      'input concurrency: "0" is out of range: use a whole number from 1 to 10000',
       'input max-failure-rate: "lots" is not a rate',
       'input timeout: "soon" is not a duration',
       'input comment: "sometimes" is not one of auto, always, never',
       'input upload-artifact: "yes" is not a boolean',
       'input shard: "5/4" is not a shard',
       'input retention-days: "91"',
-      'input base-url: "ftp://x" is not an http(s) URL',
+      'input base-url: "ftp://x" is not an http(s) URL, e.g. https://predict.vellum.ai',
       'input artifact-name: "a/b" may not contain',
     ]) {
       expect(error.message).toContain(name);
@@ -198,10 +199,44 @@ describe('parseInputs', () => {
   });
 });
 
-describe('parseShardInput', () => {
-  it('parses I/N and refuses anything else', () => {
-    expect(parseShardInput(' 3 / 8 ')).toEqual({ index: 3, count: 8 });
-    expect(() => parseShardInput('0/2')).toThrow('input shard: "0/2" is not a shard');
-    expect(() => parseShardInput('1-2')).toThrow(ConfigError);
+/** The table of raw values the CLI's flag tests read too (packages/cli/src/flags.test.ts). */
+interface FieldCase {
+  readonly field: InputName;
+  readonly value: string;
+  readonly ok?: unknown;
+  readonly error?: string;
+}
+const FIELD_CASES = (
+  JSON.parse(readFileSync(new URL('../../packages/core/test/field-cases.json', import.meta.url), 'utf8')) as {
+    cases: FieldCase[];
+  }
+).cases;
+
+/** Where each field of the table lands in the parsed inputs. */
+const PICK: Partial<Record<InputName, (inputs: RunInputs) => unknown>> = {
+  concurrency: (i) => i.concurrency,
+  'max-failures': (i) => i.gate.maxFailures,
+  'min-cases': (i) => i.gate.minCases,
+  'max-failure-rate': (i) => i.gate.maxFailureRate,
+  timeout: (i) => i.timeoutMs,
+  shard: (i) => i.shard,
+  'external-id-prefix': (i) => i.externalIdPrefix,
+  'base-url': (i) => i.baseUrl,
+};
+/** What an unset input parses to (its default). */
+const UNSET: Partial<Record<InputName, unknown>> = { concurrency: 32, shard: null };
+
+describe('the shared table of raw values (the same in the CLI)', () => {
+  it.each(FIELD_CASES)('$field $value', ({ field, value, ok, error }) => {
+    const values = { ...minimal, [field]: value };
+    if (error !== undefined) {
+      const message = parseError(values).message;
+      expect(message).toContain(`input ${field}${error}`);
+      expect(message.startsWith(`input ${field}: `)).toBe(true);
+      return;
+    }
+    const pick = PICK[field];
+    if (pick === undefined) throw new Error(`no PICK for ${field}`);
+    expect(pick(parseRun(values))).toEqual(ok === null ? (UNSET[field] ?? undefined) : ok);
   });
 });

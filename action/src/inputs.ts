@@ -3,7 +3,19 @@
  * Every problem names the input it came from, and every problem is listed, not only the first.
  */
 import { z } from 'zod';
-import { ConfigError, parseDuration, parseRate } from '@vellum-batch/core';
+import {
+  ConfigError,
+  COUNT_RANGES,
+  parseConcurrency,
+  parseCount,
+  parseExternalIdPrefix,
+  parseHttpUrl,
+  parseRate,
+  parseReleaseTag,
+  parseShard,
+  parseTimeout,
+} from '@vellum-batch/core';
+import type { CountRange } from '@vellum-batch/core';
 import type { GateOptions } from '@vellum-batch/core';
 
 /** Every input of `action.yml`, in its order. */
@@ -128,19 +140,9 @@ const raw = z
     return text === '' ? undefined : text;
   });
 
-function intInput(name: InputName, min: number, max = Number.MAX_SAFE_INTEGER) {
-  return raw.transform((text, ctx) => {
-    if (text === undefined) return undefined;
-    const value = Number(text);
-    if (!/^\d+$/.test(text) || !Number.isSafeInteger(value) || value < min || value > max) {
-      ctx.addIssue({
-        code: 'custom',
-        message: `input ${name}: "${text}" is not a whole number ${max === Number.MAX_SAFE_INTEGER ? `of at least ${min}` : `from ${min} to ${max}`}`,
-      });
-      return z.NEVER;
-    }
-    return value;
-  });
+/** A whole-number input, read by core's `parseCount` (decimal digits only, as in the CLI). */
+function intInput(name: InputName, range: CountRange) {
+  return parsedInput(name, (text, label) => parseCount(text, label, range));
 }
 
 /** An input checked by one of core's parsers (which throw a ConfigError naming the input). */
@@ -179,30 +181,6 @@ function oneOf<const T extends readonly string[]>(name: InputName, values: T, fa
   });
 }
 
-/** Parses `I/N` (1-based, `1 <= I <= N`). */
-export function parseShardInput(text: string, name = 'input shard'): { index: number; count: number } {
-  const match = /^(\d+)\s*\/\s*(\d+)$/.exec(text.trim());
-  const index = Number(match?.[1]);
-  const count = Number(match?.[2]);
-  if (!match || count < 1 || index < 1 || index > count) {
-    throw new ConfigError(`${name}: "${text}" is not a shard: use I/N with 1 <= I <= N, e.g. 2/4`);
-  }
-  return { index, count };
-}
-
-const httpUrl = (name: InputName) =>
-  raw.transform((text, ctx) => {
-    if (text === undefined) return undefined;
-    try {
-      const url = new URL(text);
-      if (url.protocol === 'http:' || url.protocol === 'https:') return text;
-    } catch {
-      // reported below
-    }
-    ctx.addIssue({ code: 'custom', message: `input ${name}: "${text}" is not an http(s) URL` });
-    return z.NEVER;
-  });
-
 /** Characters `@actions/artifact` refuses in an artifact name. */
 const BAD_ARTIFACT_CHARS = /[":<>|*?\\/\r\n]/;
 
@@ -210,17 +188,17 @@ const schema = z.object({
   'api-key': raw,
   workflow: raw,
   'deployment-id': raw,
-  'release-tag': raw.transform((v) => v ?? 'LATEST'),
+  'release-tag': parsedInput('release-tag', parseReleaseTag).transform((v) => v ?? 'LATEST'),
   dataset: raw,
-  concurrency: intInput('concurrency', 1, 10_000).transform((v) => v ?? DEFAULT_CONCURRENCY),
+  concurrency: parsedInput('concurrency', parseConcurrency).transform((v) => v ?? DEFAULT_CONCURRENCY),
   'max-failure-rate': parsedInput('max-failure-rate', parseRate),
-  'max-failures': intInput('max-failures', 0),
+  'max-failures': intInput('max-failures', COUNT_RANGES.maxFailures),
   'max-error-rate': parsedInput('max-error-rate', parseRate),
-  'min-cases': intInput('min-cases', 0),
-  timeout: parsedInput('timeout', parseDuration),
-  'execution-timeout': parsedInput('execution-timeout', parseDuration),
+  'min-cases': intInput('min-cases', COUNT_RANGES.minCases),
+  timeout: parsedInput('timeout', parseTimeout),
+  'execution-timeout': parsedInput('execution-timeout', parseTimeout),
   track: oneOf('track', ['poll', 'webhook', 'hybrid'] as const, 'poll'),
-  shard: parsedInput('shard', parseShardInput),
+  shard: parsedInput('shard', parseShard),
   mode: oneOf('mode', ['run', 'merge'] as const, 'run'),
   out: raw.transform((v) => v ?? DEFAULT_OUT),
   'artifact-name': raw.transform((text, ctx) => {
@@ -235,18 +213,11 @@ const schema = z.object({
     return name;
   }),
   'upload-artifact': boolInput('upload-artifact', true),
-  'retention-days': intInput('retention-days', 1, 90),
+  'retention-days': intInput('retention-days', { min: 1, max: 90 }),
   comment: oneOf('comment', COMMENT_MODES, 'auto'),
   'github-token': raw.transform((v) => v ?? ''),
-  'base-url': httpUrl('base-url'),
-  'external-id-prefix': raw.transform((text, ctx) => {
-    if (text === undefined || /^[\w.:-]{1,100}$/.test(text)) return text;
-    ctx.addIssue({
-      code: 'custom',
-      message: `input external-id-prefix: "${text}" must be 1-100 letters, digits, and . _ : -`,
-    });
-    return z.NEVER;
-  }),
+  'base-url': parsedInput('base-url', parseHttpUrl),
+  'external-id-prefix': parsedInput('external-id-prefix', parseExternalIdPrefix),
   'fail-on-gate': boolInput('fail-on-gate', true),
 });
 

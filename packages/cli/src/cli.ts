@@ -8,15 +8,22 @@ import { runCommand } from './commands/run.js';
 import { fakeServerCommand } from './commands/fake-server.js';
 import { demoCommand } from './commands/demo.js';
 import { mergeCommand } from './commands/merge.js';
+import { CONFIG_FILE, loadConfig } from './config.js';
 import { EXIT } from './exit-codes.js';
+import { DATASET_FORMATS, flagName, RUN_DEFAULTS } from './flags.js';
+import type { FlagLabel } from './flags.js';
 import type { ExitCode } from './exit-codes.js';
 import { VERSION } from './version.js';
 
-/** Output streams, injectable for tests. */
+/** Streams, environment and working directory, injectable for tests. */
 export interface CliIo {
-  readonly stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  readonly stdout: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
   readonly stderr: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
   readonly env: NodeJS.ProcessEnv;
+  /** Read by `--dataset -`. @default process.stdin */
+  readonly stdin?: NodeJS.ReadableStream & { isTTY?: boolean };
+  /** Where `vellum-batch.config.json` is looked for and relative paths start. @default process.cwd() */
+  readonly cwd?: string;
 }
 
 const defaultIo: CliIo = { stdout: process.stdout, stderr: process.stderr, env: process.env };
@@ -24,7 +31,7 @@ const defaultIo: CliIo = { stdout: process.stdout, stderr: process.stderr, env: 
 /** Runs the command line `argv` (without `node` and the script) and resolves with the exit code. */
 export async function main(argv: readonly string[], io: CliIo = defaultIo): Promise<ExitCode> {
   let code: ExitCode = EXIT.passed;
-  const program = buildProgram(io, (c) => (code = c));
+  const program = buildProgram(io, argv, (c) => (code = c));
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return code;
@@ -35,7 +42,7 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo): Prom
   }
 }
 
-function buildProgram(io: CliIo, setCode: (code: ExitCode) => void): Command {
+function buildProgram(io: CliIo, argv: readonly string[], setCode: (code: ExitCode) => void): Command {
   const program = new Command('vellum-batch')
     .description('Run Vellum workflow executions in safe, resumable batches and turn them into a CI verdict.')
     .version(VERSION)
@@ -48,26 +55,37 @@ function buildProgram(io: CliIo, setCode: (code: ExitCode) => void): Command {
 
   const gateOptions = (command: Command): Command =>
     command
-      .option('--max-failure-rate <rate>', 'highest allowed failed/total, 0..1 or "5%"', '0')
+      .option(
+        '--max-failure-rate <rate>',
+        'highest allowed failed/total, 0..1 or "5%"',
+        String(RUN_DEFAULTS.maxFailureRate),
+      )
       .option('--max-failures <n>', 'highest allowed number of failed cases')
       .option('--max-error-rate <rate>', 'highest allowed errored/total, 0..1 or "5%"')
-      .option('--min-cases <n>', 'fewest cases a run must have', '1');
+      .option('--min-cases <n>', 'fewest cases a run must have', String(RUN_DEFAULTS.minCases));
 
   const run = program
     .command('run')
     .description('run every case of a dataset against a workflow deployment and gate the result')
-    .requiredOption('--dataset <file>', 'cases: .jsonl, .ndjson, .json or .csv')
+    // Not a required option: the config file may give it (parseRunFlags says when neither does).
+    .option('--dataset <file>', 'cases: .jsonl, .ndjson, .json or .csv; - reads standard input')
+    .addOption(
+      new Option(
+        '--dataset-format <format>',
+        'read the dataset as this format (default: by extension; jsonl for -)',
+      ).choices(DATASET_FORMATS),
+    )
     .option('--workflow <name>', 'workflow deployment name')
     .option('--deployment-id <id>', 'workflow deployment id (instead of --workflow)')
-    .option('--release-tag <tag>', 'release tag to run', 'LATEST')
-    .option('--out <dir>', 'where results are written', './vellum-batch-results')
-    .option('--concurrency <n>', 'most executions unfinished at once', '32')
+    .option('--release-tag <tag>', 'release tag to run', RUN_DEFAULTS.releaseTag)
+    .option('--out <dir>', 'where results are written', RUN_DEFAULTS.out)
+    .option('--concurrency <n>', 'most executions unfinished at once', String(RUN_DEFAULTS.concurrency))
     .option('--timeout <duration>', 'deadline for the whole run, e.g. 90s, 30m, 2h')
     .option('--execution-timeout <duration>', 'deadline for one execution')
     .addOption(
       new Option('--track <mode>', 'how completion is detected')
         .choices(['poll', 'webhook', 'hybrid'])
-        .default('poll'),
+        .default(RUN_DEFAULTS.track),
     )
     .option('--webhook-port <n>', 'port of the webhook receiver (webhook and hybrid)')
     .option('--webhook-url <url>', "public URL set in Vellum's Webhook Integration (required with HMAC)")
@@ -88,10 +106,18 @@ function buildProgram(io: CliIo, setCode: (code: ExitCode) => void): Command {
       '--base-url <url>',
       'Vellum API base URL (default $VELLUM_BASE_URL, else https://predict.vellum.ai)',
     )
-    .option('--api-key-env <name>', 'environment variable holding the API key', 'VELLUM_API_KEY')
+    .option('--api-key-env <name>', 'environment variable holding the API key', RUN_DEFAULTS.apiKeyEnv)
     .option('--dry-run', 'load and check everything, submit nothing')
-    .option('--json', 'print summary.json to stdout at the end');
-  gateOptions(run).action(async (flags: Record<string, unknown>) => setCode(await runCommand(flags, io)));
+    .option('--json', 'print summary.json to stdout at the end')
+    .option(
+      '--config <file>',
+      `flags from a JSON file (default ./${CONFIG_FILE} if present); flags given here win`,
+    );
+  gateOptions(run).action(async (flags: Record<string, unknown>, command: Command) => {
+    const { config, ...rest } = flags;
+    const label = await applyConfig(command, rest, typeof config === 'string' ? config : undefined, io);
+    setCode(await runCommand(rest, io, { argv, label }));
+  });
 
   const merge = program
     .command('merge')
@@ -141,4 +167,32 @@ function buildProgram(io: CliIo, setCode: (code: ExitCode) => void): Command {
     .action(async (flags: Record<string, unknown>) => setCode(await demoCommand(flags, io)));
 
   return program;
+}
+
+/**
+ * Fills `flags` from the config file wherever the command line did not set a flag (a default, or nothing), and
+ * returns how each flag is named in errors: `--flag`, or `FILE: "key"` for a value from the file.
+ */
+async function applyConfig(
+  command: Command,
+  flags: Record<string, unknown>,
+  explicit: string | undefined,
+  io: CliIo,
+): Promise<FlagLabel> {
+  const known = command.options
+    .filter((option) => option.long !== undefined && option.long !== '--config')
+    .map((option) => ({
+      key: option.attributeName(),
+      name: option.long!.slice(2),
+      boolean: option.isBoolean(),
+    }));
+  const loaded = await loadConfig({ explicit, cwd: io.cwd ?? process.cwd(), flags: known });
+  if (loaded === null) return flagName;
+  const fromFile = new Map<string, string>();
+  for (const [key, value] of Object.entries(loaded.values)) {
+    if (command.getOptionValueSource(key) === 'cli') continue;
+    flags[key] = value;
+    fromFile.set(key, `${loaded.file}: "${known.find((flag) => flag.key === key)?.name ?? key}"`);
+  }
+  return (key) => fromFile.get(key) ?? flagName(key);
 }

@@ -1,13 +1,31 @@
 /**
- * Parses the raw string flags of `vellum-batch run` once, with zod, into exact values. Every problem names the flag.
+ * Parses the raw flags of `vellum-batch run` (commander's strings and booleans, merged with the config file's) once,
+ * with zod and core's field parsers, into exact values. Every problem names the flag, or the config file and key.
+ * An empty value means unset (the default applies), as in the action.
  */
 import { z } from 'zod';
-import { ConfigError, parseDuration, parseRate } from '@vellum-batch/core';
-import type { GateOptions } from '@vellum-batch/core';
+import {
+  ConfigError,
+  COUNT_RANGES,
+  DEFAULT_API_URL,
+  DEFAULT_PREDICT_URL,
+  parseConcurrency,
+  parseCount,
+  parseExternalIdPrefix,
+  parseHttpUrl,
+  parseRate,
+  parseReleaseTag,
+  parseShard,
+  parseTimeout,
+} from '@vellum-batch/core';
+import type { CountRange, DatasetFormat, GateOptions, RunMode } from '@vellum-batch/core';
 
 /** `vellum-batch run`, parsed. */
 export interface RunConfig {
+  /** A file, or `-` for standard input. */
   readonly dataset: string;
+  /** `--dataset-format`: read the dataset as this format. @default by extension; `jsonl` for standard input */
+  readonly datasetFormat: DatasetFormat | undefined;
   readonly workflow: {
     readonly deploymentName?: string;
     readonly deploymentId?: string;
@@ -32,123 +50,165 @@ export interface RunConfig {
     readonly secret: string | undefined;
   } | null;
   readonly shard: { readonly index: number; readonly count: number } | null;
-  readonly resume: boolean;
-  readonly retryFailed: boolean;
+  /** `--resume`, `--retry-failed`, or neither (`fresh`). */
+  readonly mode: RunMode;
+  /** `--fresh`: keep an unfinished run's journal aside instead of refusing. */
+  readonly fresh: boolean;
   readonly externalIdPrefix: string | undefined;
-  readonly baseUrl: string;
+  /**
+   * Where Vellum is: one URL for both hosts (`--base-url`, `$VELLUM_BASE_URL`), each host alone (`--predict-url`,
+   * `--api-url`, `$VELLUM_PREDICT_URL`, `$VELLUM_API_URL`), or undefined for Vellum's own hosts.
+   */
+  readonly baseUrl: string | { readonly predict: string; readonly api: string } | undefined;
   readonly apiKeyEnv: string;
   readonly dryRun: boolean;
   readonly json: boolean;
 }
 
-const DEFAULT_BASE_URL = 'https://predict.vellum.ai';
+/** Defaults of `vellum-batch run` (shown in `--help` and applied when a flag is unset or empty). */
+export const RUN_DEFAULTS = {
+  releaseTag: 'LATEST',
+  out: './vellum-batch-results',
+  concurrency: 32,
+  maxFailureRate: 0,
+  minCases: 1,
+  track: 'poll',
+  apiKeyEnv: 'VELLUM_API_KEY',
+} as const;
 
-/** A whole number flag in [min, max]. */
+/** Formats `--dataset-format` accepts. */
+export const DATASET_FORMATS = ['jsonl', 'json', 'csv'] as const;
+
+/**
+ * Names a flag in an error message: `--concurrency` on the command line, or the config file and key it came
+ * from (`vellum-batch.config.json: "concurrency"`). Gets commander's attribute name (`maxFailureRate`).
+ */
+export type FlagLabel = (key: string) => string;
+
+/** `--max-failure-rate` for `maxFailureRate`. */
+export const flagName: FlagLabel = (key) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+
+/**
+ * A whole-number flag in [min, max], read by core's `parseCount` (decimal digits only, as in the action).
+ * Used by the other commands; `run` reads its flags through {@link parseRunFlags}.
+ */
 export function intFlag(name: string, min: number, max = Number.MAX_SAFE_INTEGER) {
   return z.string().transform((raw, ctx) => {
-    const value = Number(raw.trim());
-    if (raw.trim() === '' || !Number.isInteger(value) || value < min || value > max) {
-      ctx.addIssue({
-        code: 'custom',
-        message: `${name}: "${raw}" is not a whole number${max === Number.MAX_SAFE_INTEGER ? ` of at least ${min}` : ` from ${min} to ${max}`}`,
-      });
-      return z.NEVER;
-    }
-    return value;
-  });
-}
-
-/** A flag checked by one of core's parsers (which throw ConfigError with the flag's name). */
-function parsedFlag<T>(name: string, parse: (raw: string, name: string) => T) {
-  return z.string().transform((raw, ctx) => {
     try {
-      return parse(raw, name);
+      return parseCount(raw, name, { min, max });
     } catch (error) {
-      ctx.addIssue({ code: 'custom', message: error instanceof Error ? error.message : String(error) });
+      ctx.addIssue({ code: 'custom', message: (error as Error).message });
       return z.NEVER;
     }
   });
 }
 
-/** Parses `--shard I/N` (1-based). */
-export function parseShard(raw: string): { index: number; count: number } {
-  const match = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(raw);
-  const index = Number(match?.[1]);
-  const count = Number(match?.[2]);
-  if (!match || count < 1 || index < 1 || index > count) {
-    throw new ConfigError(`--shard: "${raw}" is not a shard: use I/N with 1 <= I <= N, e.g. --shard 2/4`);
-  }
-  return { index, count };
+/** A string flag read by one of core's field parsers; `''` (or only spaces) means unset, as in the action. */
+function field<T>(name: string, parse: (raw: string, name: string) => T) {
+  return z
+    .string()
+    .optional()
+    .transform((raw, ctx): T | undefined => {
+      if (raw === undefined || raw.trim() === '') return undefined;
+      try {
+        return parse(raw, name);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: error instanceof Error ? error.message : String(error) });
+        return z.NEVER;
+      }
+    });
 }
 
-const urlFlag = (name: string) =>
-  z.string().transform((raw, ctx) => {
-    try {
-      const url = new URL(raw);
-      if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('not http(s)');
-      return raw;
-    } catch {
-      ctx.addIssue({ code: 'custom', message: `${name}: "${raw}" is not an http(s) URL` });
-      return z.NEVER;
-    }
+function text(name: string) {
+  return z
+    .string({ error: `${name}: must be a string` })
+    .optional()
+    .transform((raw) => (raw === undefined || raw.trim() === '' ? undefined : raw.trim()));
+}
+
+function envVarName(raw: string, name: string): string {
+  const value = raw.trim();
+  if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(value)) return value;
+  throw new ConfigError(`${name}: ${JSON.stringify(raw)} is not an environment variable name`);
+}
+
+function toggle(name: string) {
+  return z.boolean({ error: `${name}: must be true or false` }).optional();
+}
+
+function oneOf<const T extends readonly [string, ...string[]]>(name: string, values: T) {
+  return field(name, (raw): T[number] => {
+    const value = raw.trim();
+    if ((values as readonly string[]).includes(value)) return value;
+    throw new ConfigError(`${name}: ${JSON.stringify(raw)} is not one of ${values.join(', ')}`);
   });
+}
 
-const envName = (name: string) =>
-  z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, `${name}: not an environment variable name`);
-
-const runFlagsSchema = z
-  .object({
-    dataset: z.string().min(1, '--dataset: give the dataset file'),
-    workflow: z.string().optional(),
-    deploymentId: z.string().optional(),
-    releaseTag: z.string().min(1, '--release-tag: must not be empty'),
-    out: z.string().min(1, '--out: must not be empty'),
-    concurrency: intFlag('--concurrency', 1, 10_000),
-    maxFailureRate: parsedFlag('--max-failure-rate', parseRate),
-    maxFailures: intFlag('--max-failures', 0).optional(),
-    maxErrorRate: parsedFlag('--max-error-rate', parseRate).optional(),
-    minCases: intFlag('--min-cases', 0),
-    timeout: parsedFlag('--timeout', parseDuration).optional(),
-    executionTimeout: parsedFlag('--execution-timeout', parseDuration).optional(),
-    track: z.enum(['poll', 'webhook', 'hybrid']),
-    webhookPort: intFlag('--webhook-port', 0, 65_535).optional(),
-    webhookUrl: urlFlag('--webhook-url').optional(),
-    webhookSecretEnv: envName('--webhook-secret-env').optional(),
-    webhookTokenEnv: envName('--webhook-token-env').optional(),
-    webhookTokenHeader: z
-      .string()
-      .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, '--webhook-token-header: not an HTTP header name')
-      .optional(),
-    shard: parsedFlag('--shard', parseShard).optional(),
-    resume: z.boolean().optional(),
-    retryFailed: z.boolean().optional(),
-    externalIdPrefix: z
-      .string()
-      .regex(/^[\w.:-]{1,100}$/, '--external-id-prefix: use 1-100 letters, digits, and . _ : -')
-      .optional(),
-    baseUrl: urlFlag('--base-url').optional(),
-    apiKeyEnv: z
-      .string()
-      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, '--api-key-env: not an environment variable name'),
-    dryRun: z.boolean().optional(),
-    json: z.boolean().optional(),
-  })
-  .strict();
+function runFlagsSchema(label: FlagLabel) {
+  const count = (key: string, range: CountRange) =>
+    field(label(key), (raw, name) => parseCount(raw, name, range));
+  return z
+    .object({
+      dataset: text(label('dataset')),
+      datasetFormat: oneOf(label('datasetFormat'), DATASET_FORMATS),
+      workflow: text(label('workflow')),
+      deploymentId: text(label('deploymentId')),
+      releaseTag: field(label('releaseTag'), parseReleaseTag),
+      out: text(label('out')),
+      concurrency: field(label('concurrency'), parseConcurrency),
+      maxFailureRate: field(label('maxFailureRate'), parseRate),
+      maxFailures: count('maxFailures', COUNT_RANGES.maxFailures),
+      maxErrorRate: field(label('maxErrorRate'), parseRate),
+      minCases: count('minCases', COUNT_RANGES.minCases),
+      timeout: field(label('timeout'), parseTimeout),
+      executionTimeout: field(label('executionTimeout'), parseTimeout),
+      track: oneOf(label('track'), ['poll', 'webhook', 'hybrid']),
+      webhookPort: count('webhookPort', COUNT_RANGES.port),
+      webhookUrl: field(label('webhookUrl'), parseHttpUrl),
+      webhookSecretEnv: field(label('webhookSecretEnv'), envVarName),
+      webhookTokenEnv: field(label('webhookTokenEnv'), envVarName),
+      webhookTokenHeader: field(label('webhookTokenHeader'), (raw, name) => {
+        const value = raw.trim();
+        if (/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(value)) return value;
+        throw new ConfigError(`${name}: ${JSON.stringify(raw)} is not an HTTP header name`);
+      }),
+      shard: field(label('shard'), parseShard),
+      resume: toggle(label('resume')),
+      retryFailed: toggle(label('retryFailed')),
+      externalIdPrefix: field(label('externalIdPrefix'), parseExternalIdPrefix),
+      baseUrl: field(label('baseUrl'), parseHttpUrl),
+      predictUrl: field(label('predictUrl'), parseHttpUrl),
+      apiUrl: field(label('apiUrl'), parseHttpUrl),
+      fresh: toggle(label('fresh')),
+      apiKeyEnv: field(label('apiKeyEnv'), envVarName),
+      dryRun: toggle(label('dryRun')),
+      json: toggle(label('json')),
+    })
+    .strict();
+}
 
 /** Parses commander's raw flags for `run`; throws ConfigError listing every problem. */
-export function parseRunFlags(raw: Record<string, unknown>, env: NodeJS.ProcessEnv): RunConfig {
-  const result = runFlagsSchema.safeParse(raw);
+export function parseRunFlags(
+  raw: Record<string, unknown>,
+  env: NodeJS.ProcessEnv,
+  label: FlagLabel = flagName,
+): RunConfig {
+  const result = runFlagsSchema(label).safeParse(raw);
   if (!result.success) {
     throw new ConfigError(result.error.issues.map((issue) => issue.message).join('\n'));
   }
   const flags = result.data;
+  const track = flags.track ?? RUN_DEFAULTS.track;
   const problems: string[] = [];
+  if (flags.dataset === undefined) {
+    problems.push('--dataset: give the dataset file (or - for standard input)');
+  }
   if ((flags.workflow === undefined) === (flags.deploymentId === undefined)) {
     problems.push('name the workflow with exactly one of --workflow NAME or --deployment-id ID');
   }
-  const webhook = flags.track === 'poll' ? null : webhookAuth(flags, env, problems);
+  const webhook = track === 'poll' ? null : webhookAuth(flags, track, env, problems);
   if (
-    flags.track === 'poll' &&
+    track === 'poll' &&
     (flags.webhookPort ??
       flags.webhookUrl ??
       flags.webhookSecretEnv ??
@@ -159,6 +219,12 @@ export function parseRunFlags(raw: Record<string, unknown>, env: NodeJS.ProcessE
       '--webhook-port, --webhook-url, --webhook-token-env, --webhook-token-header and --webhook-secret-env go with --track webhook or hybrid',
     );
   }
+  if (flags.fresh === true && (flags.resume === true || flags.retryFailed === true)) {
+    problems.push('--fresh starts a new run: it goes with neither --resume nor --retry-failed');
+  }
+  if (flags.baseUrl !== undefined && (flags.predictUrl ?? flags.apiUrl) !== undefined) {
+    problems.push('--base-url stands for both hosts: give it, or --predict-url and --api-url, not both');
+  }
   if (flags.resume === true && flags.retryFailed === true) {
     problems.push(
       '--resume and --retry-failed do not go together: resume the unfinished run first, then retry its failures',
@@ -166,25 +232,26 @@ export function parseRunFlags(raw: Record<string, unknown>, env: NodeJS.ProcessE
   }
   if (problems.length > 0) throw new ConfigError(problems.join('\n'));
 
-  const baseUrl = flags.baseUrl ?? nonEmpty(env['VELLUM_BASE_URL']) ?? DEFAULT_BASE_URL;
+  const baseUrl = hosts(flags, env);
   return {
-    dataset: flags.dataset,
+    dataset: flags.dataset ?? '',
+    datasetFormat: flags.datasetFormat,
     workflow: {
       ...(flags.workflow !== undefined ? { deploymentName: flags.workflow } : {}),
       ...(flags.deploymentId !== undefined ? { deploymentId: flags.deploymentId } : {}),
-      releaseTag: flags.releaseTag,
+      releaseTag: flags.releaseTag ?? RUN_DEFAULTS.releaseTag,
     },
-    out: flags.out,
-    concurrency: flags.concurrency,
+    out: flags.out ?? RUN_DEFAULTS.out,
+    concurrency: flags.concurrency ?? RUN_DEFAULTS.concurrency,
     gate: {
-      maxFailureRate: flags.maxFailureRate,
+      maxFailureRate: flags.maxFailureRate ?? RUN_DEFAULTS.maxFailureRate,
       maxFailures: flags.maxFailures,
       maxErrorRate: flags.maxErrorRate,
-      minCases: flags.minCases,
+      minCases: flags.minCases ?? RUN_DEFAULTS.minCases,
     },
     timeoutMs: flags.timeout,
     executionTimeoutMs: flags.executionTimeout,
-    track: flags.track,
+    track,
     webhook:
       webhook === null
         ? null
@@ -195,11 +262,11 @@ export function parseRunFlags(raw: Record<string, unknown>, env: NodeJS.ProcessE
             ...webhook,
           },
     shard: flags.shard ?? null,
-    resume: flags.resume === true,
-    retryFailed: flags.retryFailed === true,
+    mode: flags.resume === true ? 'resume' : flags.retryFailed === true ? 'retry-failed' : 'fresh',
+    fresh: flags.fresh === true,
     externalIdPrefix: flags.externalIdPrefix,
     baseUrl,
-    apiKeyEnv: flags.apiKeyEnv,
+    apiKeyEnv: flags.apiKeyEnv ?? RUN_DEFAULTS.apiKeyEnv,
     dryRun: flags.dryRun === true,
     json: flags.json === true,
   };
@@ -211,7 +278,8 @@ export function parseRunFlags(raw: Record<string, unknown>, env: NodeJS.ProcessE
  * `--webhook-url` (the signature covers it). Problems name the variable, never its value.
  */
 function webhookAuth(
-  flags: z.infer<typeof runFlagsSchema>,
+  flags: z.infer<ReturnType<typeof runFlagsSchema>>,
+  track: string,
   env: NodeJS.ProcessEnv,
   problems: string[],
 ): { token: string | undefined; secret: string | undefined } {
@@ -231,16 +299,33 @@ function webhookAuth(
     : nonEmpty(env['VELLUM_WEBHOOK_SECRET']);
   if (!named && token === undefined && secret === undefined) {
     problems.push(
-      `--track ${flags.track}: give the token set in Vellum's Webhook Integration with --webhook-token-env NAME ` +
+      `--track ${track}: give the token set in Vellum's Webhook Integration with --webhook-token-env NAME ` +
         '(default VELLUM_WEBHOOK_TOKEN), and/or its HMAC secret with --webhook-secret-env NAME (default VELLUM_WEBHOOK_SECRET)',
     );
   }
   if (secret !== undefined && flags.webhookUrl === undefined) {
     problems.push(
-      `--track ${flags.track}: HMAC signatures cover the URL Vellum posts to: give it with --webhook-url URL, exactly as set in Vellum's Webhook Integration`,
+      `--track ${track}: HMAC signatures cover the URL Vellum posts to: give it with --webhook-url URL, exactly as set in Vellum's Webhook Integration`,
     );
   }
   return { token, secret };
+}
+
+/** The Vellum hosts from the flags, then the environment; undefined means Vellum's own. */
+function hosts(
+  flags: { baseUrl?: string | undefined; predictUrl?: string | undefined; apiUrl?: string | undefined },
+  env: NodeJS.ProcessEnv,
+): RunConfig['baseUrl'] {
+  if (flags.baseUrl !== undefined) return flags.baseUrl;
+  const predict = flags.predictUrl ?? checkedEnvUrl(env, 'VELLUM_PREDICT_URL');
+  const api = flags.apiUrl ?? checkedEnvUrl(env, 'VELLUM_API_URL');
+  if (predict === undefined && api === undefined) return checkedEnvUrl(env, 'VELLUM_BASE_URL');
+  return { predict: predict ?? DEFAULT_PREDICT_URL, api: api ?? DEFAULT_API_URL };
+}
+
+function checkedEnvUrl(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const value = nonEmpty(env[name]);
+  return value === undefined ? undefined : parseHttpUrl(value, `$${name}`);
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

@@ -8,16 +8,19 @@ import { EXIT } from './exit-codes.js';
 /**
  * Runs `task` with an AbortSignal that the first SIGINT or SIGTERM aborts; a second signal calls `exit`.
  * @param exit How to leave at once. @default process.exit
+ * @param beforeExit Called just before `exit` (to remove half-written files).
  */
 export async function withSignals<T>(
   io: CliIo,
   task: (signal: AbortSignal) => Promise<T>,
   exit: (code: number) => void = (code) => process.exit(code),
+  beforeExit?: () => void,
 ): Promise<T> {
   const controller = new AbortController();
   const onSignal = (name: NodeJS.Signals): void => {
     if (controller.signal.aborted) {
       io.stderr.write(`\n${name} again: exiting now; the journal in the out directory is intact\n`);
+      beforeExit?.();
       exit(EXIT.interrupted);
       return;
     }

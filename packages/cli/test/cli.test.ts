@@ -2,10 +2,12 @@
  * The `vellum-batch` command end to end: real processes (the CLI and `vellum-batch fake-server`), real HTTP on
  * loopback, real files. Runs against the built `dist/` (the root `test` script builds first).
  */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startFakeVellum } from '@vellum-batch/testkit';
+import type { FakeVellum } from '@vellum-batch/testkit';
 import { runCli, startFakeServerProcess } from './helpers.js';
 
 let dir: string;
@@ -216,9 +218,135 @@ describe('vellum-batch run against vellum-batch fake-server', () => {
     );
     expect(result.code).toBe(130);
     expect(result.stderr).toContain('SIGINT: stopping');
+    // The bar never reads "done" after Ctrl-C, and the end says how to continue, with the same arguments.
+    expect(result.stderr).toMatch(/^interrupted: 0\/50 finished, 0 passed, 0 failed, 50 never finished/m);
+    expect(result.stderr).not.toMatch(/^done/m);
+    expect(result.stdout).toContain('interrupted: continue this run');
+    expect(result.stdout).toContain(
+      `  vellum-batch run --dataset ${dataset} --workflow other --base-url ${url} --out ${out} --concurrency 5 --resume\n`,
+    );
+    expect(result.stdout).not.toContain('cli-test-key');
     const records = await readJsonl(join(out, 'results.jsonl'));
     expect(records).toHaveLength(50);
     expect(records.every((r) => r['status'] === 'CANCELLED')).toBe(true);
+  });
+});
+
+describe('vellum-batch run: config file, standard input and the end of a run', () => {
+  const KEY = 'terminal-key-5678';
+  let fake: FakeVellum;
+  beforeAll(async () => {
+    fake = await startFakeVellum({ apiKey: KEY, deployments: ['demo'] });
+  });
+  afterAll(async () => {
+    await fake.close();
+  });
+
+  /** `n` cases: those in `rejected` are REJECTED by the fake, those in `wrong` expect another echo. */
+  function jsonl(n: number, rejected: readonly number[], wrong: readonly number[]): string {
+    return Array.from({ length: n }, (_, i) =>
+      JSON.stringify({
+        id: `t-${i}`,
+        inputs: { q: `question ${i}`, ...(rejected.includes(i) ? { fake_reject: 'policy violation' } : {}) },
+        expected: { q: wrong.includes(i) ? 'something else' : `question ${i}` },
+      }),
+    )
+      .map((line) => `${line}\n`)
+      .join('');
+  }
+
+  it('reads --dataset - from a pipe, names it <stdin>, removes its spool, and lists the failing cases', async () => {
+    const tmp = join(dir, 'tmp');
+    await mkdir(tmp);
+    const out = join(dir, 'out');
+    const result = await runCli(
+      ['run', '--dataset', '-', '--workflow', 'demo', '--base-url', fake.url, '--out', out],
+      {
+        env: { VELLUM_API_KEY: KEY, TMPDIR: tmp },
+        input: jsonl(5, [1], [3]),
+      },
+    );
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain('FAIL: 3/5 passed, 2 failed (1 rejected, 0 errored) in ');
+    const lines = result.stdout.split('\n');
+    const start = lines.indexOf('failing cases (2):');
+    expect(start).toBeGreaterThan(0);
+    expect(lines[start + 1]).toMatch(/^ {2}t-1 {2}REJECTED {3}\S+: policy violation$/);
+    expect(lines[start + 2]).toBe('  t-3  FULFILLED  q equals "something else": got "question 3"');
+    expect(lines[start + 3]).toBe(`report:  ${join(out, 'report.md')}`);
+    expect(lines[start + 4]).toBe(`results: ${join(out, 'results.jsonl')} (also summary.json, junit.xml)`);
+    const summary = JSON.parse(await readFile(join(out, 'summary.json'), 'utf8')) as Summary & {
+      dataset: { path: string };
+    };
+    expect(summary.total).toBe(5);
+    expect(summary.dataset.path).toBe('<stdin>');
+    expect(await readJsonl(join(out, 'results.jsonl'))).toHaveLength(5);
+    expect(await readdir(tmp)).toEqual([]);
+    expect(result.stdout + result.stderr).not.toContain(KEY);
+  });
+
+  it('lists the first 20 failing cases, then "… and N more"', async () => {
+    const dataset = join(dir, 'many.jsonl');
+    await writeFile(
+      dataset,
+      jsonl(
+        30,
+        [],
+        Array.from({ length: 25 }, (_, i) => i + 5),
+      ),
+    );
+    const result = await runCli(
+      ['run', '--dataset', dataset, '--workflow', 'demo', '--base-url', fake.url, '--out', join(dir, 'o')],
+      { env: { VELLUM_API_KEY: KEY } },
+    );
+    expect(result.code).toBe(1);
+    const listed = result.stdout.split('\n').filter((line) => /^ {2}t-\d+ /.test(line));
+    expect(listed.map((line) => line.trim().split(/\s+/)[0])).toEqual(
+      Array.from({ length: 20 }, (_, i) => `t-${i + 5}`),
+    );
+    expect(result.stdout).toContain('failing cases (25):');
+    expect(result.stdout).toContain('  … and 5 more (every case is in results.jsonl)');
+  });
+
+  it('takes flags from vellum-batch.config.json, relative paths from its folder, and lets the command line win', async () => {
+    const dataset = join(dir, 'cases.jsonl');
+    await writeFile(dataset, jsonl(3, [], [0]));
+    await writeFile(
+      join(dir, 'vellum-batch.config.json'),
+      JSON.stringify({
+        dataset: 'cases.jsonl',
+        workflow: 'demo',
+        'base-url': fake.url,
+        'max-failure-rate': '50%',
+        out: 'from-config',
+        concurrency: 4,
+      }),
+    );
+    const fromFile = await runCli(['run'], { env: { VELLUM_API_KEY: KEY }, cwd: dir });
+    expect(fromFile.code).toBe(0);
+    const summary = JSON.parse(await readFile(join(dir, 'from-config', 'summary.json'), 'utf8')) as Summary;
+    expect(summary).toMatchObject({ total: 3, passed: 2, verdict: 'pass' });
+
+    const flagsWin = await runCli(['run', '--max-failure-rate', '0', '--out', join(dir, 'cli-out')], {
+      env: { VELLUM_API_KEY: KEY },
+      cwd: dir,
+    });
+    expect(flagsWin.code).toBe(1);
+    expect(flagsWin.stdout).toContain('failure rate 33.33% (1 of 3) is above the allowed 0%');
+  });
+
+  it('refuses an unknown key in --config FILE with exit 2, naming the file and the key, and submits nothing', async () => {
+    const before = fake.stats.requests.submit;
+    const file = join(dir, 'ci.json');
+    await writeFile(file, JSON.stringify({ workflow: 'demo', 'max-failure-rat': '5%' }));
+    const dataset = join(dir, 'cases.jsonl');
+    await writeFile(dataset, jsonl(1, [], []));
+    const result = await runCli(['run', '--dataset', dataset, '--base-url', fake.url, '--config', file], {
+      env: { VELLUM_API_KEY: KEY },
+    });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`vellum-batch: ${file}: "max-failure-rat": unknown key;`);
+    expect(fake.stats.requests.submit).toBe(before);
   });
 });
 

@@ -37,12 +37,16 @@ const FILES: Record<string, string | Buffer> = {
   'infinite.jsonl': '{"id": "a", "inputs": {"q": "x"}, "expected": {"score": 1e999}}\n',
   'ansi.jsonl': `{"id": "a", "inputs": {"q": "x"}}\n${ESC}[2J${ESC}]0;owned${ESC}\\ not json\n`,
   'backref.jsonl': `${JSON.stringify({ inputs: { q: 'x' }, assert: [{ output: 'a', op: 'matches', value: '(a+)\\1' }] })}\n`,
+  'bad-value.config.json': JSON.stringify({ 'max-failures': -1 }),
+  'key.config.json': JSON.stringify({ 'api-key': KEY }),
 };
 
 interface Case {
   readonly name: string;
   readonly args: (d: (file: string) => string) => string[];
   readonly env?: NodeJS.ProcessEnv;
+  /** Standard input of the CLI. */
+  readonly input?: string;
   readonly message: RegExp;
   /** What stderr must not contain. */
   readonly absent?: string;
@@ -160,7 +164,7 @@ const CASES: Case[] = [
   {
     name: 'concurrency 0',
     args: (d) => [...run(d), '--concurrency', '0'],
-    message: /--concurrency: "0" is not a whole number from 1 to 10000/,
+    message: /--concurrency: "0" is out of range: use a whole number from 1 to 10000/,
   },
   {
     name: 'bad base URL',
@@ -171,6 +175,33 @@ const CASES: Case[] = [
     name: 'bad rate',
     args: (d) => [...run(d), '--max-failure-rate', '150%'],
     message: /--max-failure-rate: "150%" is out of range/,
+  },
+  {
+    name: 'hexadecimal concurrency',
+    args: (d) => [...run(d), '--concurrency', '0x20'],
+    message: /--concurrency: "0x20" is not a whole number: write it in decimal digits/,
+  },
+  {
+    name: 'a deadline a timer cannot hold',
+    args: (d) => [...run(d), '--timeout', '600h'],
+    message: /--timeout: "600h" is longer than 24 days/,
+  },
+  {
+    name: 'bad value in the config file',
+    args: (d) => [...run(d), '--config', d('bad-value.config.json')],
+    message: /bad-value\.config\.json: "max-failures": "-1" is not a whole number/,
+  },
+  {
+    name: 'API key in the config file',
+    args: (d) => [...run(d), '--config', d('key.config.json')],
+    message:
+      /key\.config\.json: "api-key": secrets never go in the config file; set the API key in the environment variable VELLUM_API_KEY/,
+  },
+  {
+    name: 'bad line on standard input',
+    args: (d) => [...run(d).slice(0, 1), '--dataset', '-', ...run(d).slice(3)],
+    input: `${JSON.stringify({ id: 'a', inputs: { q: 'x' } })}\n{"id": "b", "inputs": \n`,
+    message: /<stdin>: 1 problem found, nothing was submitted:\n {2}<stdin>:2: /,
   },
   {
     name: 'retry-failed without a journal',
@@ -190,10 +221,10 @@ describe('bad input exits 2 and submits nothing', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it.each(CASES)('$name', async ({ args, env, message, absent }) => {
+  it.each(CASES)('$name', async ({ args, env, input, message, absent }) => {
     const result = await runCli(
       args((file) => join(dir, file)),
-      { env: env ?? { VELLUM_API_KEY: KEY }, cwd: dir },
+      { env: env ?? { VELLUM_API_KEY: KEY }, cwd: dir, ...(input === undefined ? {} : { input }) },
     );
     expect(result.stderr).toMatch(message);
     if (absent !== undefined) expect(result.stderr).not.toContain(absent);

@@ -146,3 +146,17 @@ export type {
   WorkflowInput,
   WorkflowRef,
 } from './types.js';
+export {
+  COUNT_RANGES,
+  MAX_EXTERNAL_ID_PREFIX_LENGTH,
+  MAX_RELEASE_TAG_LENGTH,
+  MAX_TIMEOUT_MS,
+  parseConcurrency,
+  parseCount,
+  parseExternalIdPrefix,
+  parseHttpUrl,
+  parseReleaseTag,
+  parseShard,
+  parseTimeout,
+} from './fields.js';
+export type { CountRange } from './fields.js';

@@ -1,86 +1,115 @@
 /** `vellum-batch run`: one batch against Vellum, gated. */
-import { resolve } from 'node:path';
-import {
-  ConfigError,
-  createClient,
-  inShard,
-  openDataset,
-  runBatch,
-  startWebhookServer,
-} from '@vellum-batch/core';
-import type {
-  RunResult,
-  VellumClient,
-  WebhookRefusalReason,
-  WebhookServer,
-  WebhookStats,
-} from '@vellum-batch/core';
+import { readdirSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { ConfigError, createClient, createRetryLogger, readRecords, runBatch } from '@vellum-batch/core';
+import type { CaseRecord, RunBatchOptions, RunResult, VellumClient } from '@vellum-batch/core';
 import type { CliIo } from '../cli.js';
 import { EXIT } from '../exit-codes.js';
 import type { ExitCode } from '../exit-codes.js';
-import { parseRunFlags } from '../flags.js';
-import type { RunConfig } from '../flags.js';
+import { continueCommand, isListedFailure, MAX_LISTED_FAILURES, renderFinalReport } from '../final-report.js';
+import { flagName, parseRunFlags } from '../flags.js';
+import type { FlagLabel, RunConfig } from '../flags.js';
 import { ProgressReporter } from '../progress.js';
 import { withSignals } from '../signals.js';
+import { openRunDataset } from '../stdin.js';
+import { dryRun } from './dry-run.js';
+import { describeWebhookStats, startReceiver } from './webhooks.js';
+import type { RunDataset } from '../stdin.js';
 
-/** Runs `vellum-batch run` with commander's raw flags. */
-export async function runCommand(flags: Record<string, unknown>, io: CliIo): Promise<ExitCode> {
-  const config = parseRunFlags(flags, io.env);
+/** What `run` knows of how it was called. */
+export interface RunContext {
+  /** The arguments after the program name, for the command that continues an interrupted run. */
+  readonly argv: readonly string[];
+  /** Names a flag in errors: `--concurrency`, or the config file and key it came from. @default flagName */
+  readonly label?: FlagLabel;
+}
+
+/** Runs `vellum-batch run` with commander's raw flags (merged with the config file's). */
+export async function runCommand(
+  flags: Record<string, unknown>,
+  io: CliIo,
+  context: RunContext = { argv: [] },
+): Promise<ExitCode> {
+  const config = parseRunFlags(flags, io.env, context.label ?? flagName);
   const apiKey = io.env[config.apiKeyEnv]?.trim() ?? '';
-  if (apiKey === '' && !config.dryRun) {
+  if (apiKey === '') {
     throw new ConfigError(
       `no API key: set the environment variable ${config.apiKeyEnv} (or name another one with --api-key-env)`,
     );
   }
-  const dataset = await openDataset(config.dataset, config.shard ? { filter: inShard(config.shard) } : {});
-  if (config.dryRun) {
-    io.stderr.write(
-      `dry run: ${dataset.size} cases in ${config.dataset}${config.shard ? ` (shard ${config.shard.index}/${config.shard.count})` : ''} are valid; nothing was submitted\n`,
-    );
-    return EXIT.passed;
+  const input = await openRunDataset({
+    dataset: config.dataset,
+    format: config.datasetFormat,
+    shard: config.shard,
+    stdin: io.stdin ?? process.stdin,
+  });
+  try {
+    if (config.dryRun) {
+      const client = createClient({
+        apiKey,
+        ...(config.baseUrl === undefined ? {} : { baseUrl: config.baseUrl }),
+      });
+      try {
+        return await dryRun({ client, ...runOptions(config, input) }, io);
+      } finally {
+        await closeQuietly(client);
+      }
+    }
+    return await execute(config, input, apiKey, io, context);
+  } finally {
+    await input.dispose();
   }
+}
 
+async function execute(
+  config: RunConfig,
+  input: RunDataset,
+  apiKey: string,
+  io: CliIo,
+  context: RunContext,
+): Promise<ExitCode> {
+  const { dataset } = input;
   const receiver = config.webhook === null ? null : await startReceiver(config, config.webhook, io);
   const progress = new ProgressReporter({ stream: io.stderr });
   const client = createClient({
     apiKey,
-    baseUrl: config.baseUrl,
-    onRetry: (info) => {
-      if (info.attempt === 0 || info.attempt % 3 === 2) {
-        io.stderr.write(
-          `retrying ${info.operation} in ${Math.round(info.delayMs)}ms: ${info.error.message}\n`,
-        );
-      }
-    },
+    ...(config.baseUrl === undefined ? {} : { baseUrl: config.baseUrl }),
+    onRetry: createRetryLogger((line) => io.stderr.write(`${line}\n`)),
   });
+  for (const warning of client.warnings) io.stderr.write(`warning: ${warning}\n`);
   try {
-    const result = await withSignals(io, (signal) =>
-      runBatch({
-        client,
-        dataset: { ...dataset, shard: config.shard },
-        workflow: config.workflow,
-        outDir: config.out,
-        concurrency: config.concurrency,
-        gate: config.gate,
-        timeoutMs: config.timeoutMs,
-        executionTimeoutMs: config.executionTimeoutMs,
-        externalIdPrefix: config.externalIdPrefix,
-        track: config.track,
-        completions: receiver ?? undefined,
-        mode: config.resume ? 'resume' : config.retryFailed ? 'retry-failed' : 'fresh',
-        signal,
-        onEvent: (event) => {
-          // Deliveries of another run (its id in the submit metadata) or deployment are ignored from here on.
-          if (event.type === 'started') {
-            receiver?.restrictTo({ deploymentId: config.workflow.deploymentId, runId: event.runId });
-          }
-          progress.onEvent(event);
-        },
+    const result = await withSignals(
+      io,
+      (signal) =>
+        runBatch({
+          client,
+          ...runOptions(config, input),
+          completions: receiver ?? undefined,
+          signal,
+          onEvent: (event) => {
+            if (event.type === 'warning') io.stderr.write(`note: ${event.message}\n`);
+            progress.onEvent(event);
+          },
+        }),
+      undefined,
+      () => removeTemporaryFiles(config.out),
+    );
+    if (receiver !== null) io.stderr.write(`${describeWebhookStats(receiver.stats)}\n`);
+    progress.finish(result.summary);
+    if (config.json) io.stdout.write(`${JSON.stringify(result.summary, null, 2)}\n`);
+    const out = config.json ? io.stderr : io.stdout;
+    const stopped = result.summary.stopped?.reason;
+    out.write(
+      renderFinalReport({
+        summary: result.summary,
+        ...(await firstFailures(result)),
+        outDir: resolve(result.outDir),
+        width: out.isTTY === true ? out.columns : undefined,
+        continueCommand:
+          stopped === 'interrupted' || stopped === 'fatal' ? continueCommand(context.argv, [apiKey]) : null,
+        fromStdin: input.fromStdin,
       }),
     );
-    progress.done();
-    if (receiver !== null) io.stderr.write(`${describeWebhookStats(receiver.stats)}\n`);
-    printResult(result, config, io);
     return exitCodeOf(result);
   } finally {
     progress.done();
@@ -89,81 +118,51 @@ export async function runCommand(flags: Record<string, unknown>, io: CliIo): Pro
   }
 }
 
-/** What to check when deliveries are refused for a reason. */
-const REFUSAL_HINTS: Readonly<Record<WebhookRefusalReason, string>> = {
-  bad_token: "bad token; check the token configured in Vellum's Monitoring Integration",
-  bad_signature:
-    "bad HMAC signature; check the HMAC token given to Vellum and that --webhook-url is exactly the URL set in Vellum's Webhook Integration",
-  stale: "signed more than 60s ago; check this machine's clock",
-  future: "signed more than 5s ahead of this machine's clock; check the clock",
-  malformed: 'not a Vellum webhook event',
-  too_deep: 'nested too deeply',
-  too_large: 'body too large',
-};
-
-/** A request path for a message: control bytes escaped, at most 200 characters. */
-function printablePath(path: string): string {
-  const escaped = JSON.stringify(path).slice(1, -1);
-  return escaped.length > 200 ? `${escaped.slice(0, 200)}...` : escaped;
-}
-
-/** One line of webhook counts for the end of a run. */
-export function describeWebhookStats(stats: Readonly<WebhookStats>): string {
-  const reasons = Object.entries(stats.refusedBy)
-    .filter(([, count]) => count > 0)
-    .map(([reason, count]) => `${reason.replace('_', ' ')} ${count}`);
-  return (
-    `webhooks: ${stats.received} received, ${stats.accepted} accepted, ${stats.duplicates} duplicates, ` +
-    `${stats.ignored} ignored, ${stats.misrouted} misrouted, ${stats.refused} refused` +
-    (reasons.length > 0 ? ` (${reasons.join(', ')})` : '')
-  );
-}
-
-/**
- * Listens for Vellum's webhooks on all interfaces (Vellum must reach it), at the path of `--webhook-url`; says once per
- * reason when deliveries are refused, and once when one arrives at another path. The token and secret are never
- * printed.
- */
-async function startReceiver(
-  config: RunConfig,
-  webhook: NonNullable<RunConfig['webhook']>,
-  io: CliIo,
-): Promise<WebhookServer> {
-  const path = webhook.url === undefined ? '/' : new URL(webhook.url).pathname;
-  const fallback =
-    config.track === 'hybrid'
-      ? 'polling continues'
-      : 'executions without a delivery are polled after 5 minutes';
+/** The first failing cases of `results.jsonl` (sorted by index) and how many there are; none when it cannot be read. */
+async function firstFailures(result: RunResult): Promise<{ failures: CaseRecord[]; failureCount: number }> {
+  const failures: CaseRecord[] = [];
+  let failureCount = 0;
+  if (result.summary.failed === 0) return { failures, failureCount };
   try {
-    const server = await startWebhookServer({
-      token: webhook.token,
-      tokenHeader: webhook.tokenHeader,
-      secret: webhook.secret,
-      port: webhook.port,
-      host: '0.0.0.0',
-      path,
-      publicUrl: webhook.url,
-      deploymentId: config.workflow.deploymentId,
-      onRefused: ({ reason, count }) => {
-        if (count === 1) {
-          io.stderr.write(`webhook deliveries are being refused: ${REFUSAL_HINTS[reason]}; ${fallback}\n`);
-        }
-      },
-      onMisrouted: (requested, count) => {
-        if (count === 1) {
-          io.stderr.write(
-            `a delivery arrived at ${printablePath(requested)}, the receiver listens on ${path}: check the URL in Vellum's Webhook Integration and --webhook-url\n`,
-          );
-        }
-      },
-    });
-    io.stderr.write(
-      `listening for Vellum webhooks on port ${server.port}, path ${path}${webhook.url ? ` (public URL ${webhook.url})` : ''}\n`,
-    );
-    return server;
-  } catch (error) {
-    if (error instanceof ConfigError) throw error;
-    throw new ConfigError(`--webhook-port ${webhook.port}: cannot listen: ${(error as Error).message}`);
+    for await (const record of readRecords(join(result.outDir, 'results.jsonl'))) {
+      if (!isListedFailure(record)) continue;
+      failureCount += 1;
+      if (failures.length < MAX_LISTED_FAILURES) failures.push(record);
+    }
+  } catch {
+    // The summary line and the paths are still printed; the file names its own problem when opened.
+  }
+  return { failures, failureCount };
+}
+
+/** The engine's options from the parsed flags (the client, the feed, the signal and the listener aside). */
+function runOptions(
+  config: RunConfig,
+  input: RunDataset,
+): Omit<RunBatchOptions, 'client' | 'completions' | 'signal' | 'onEvent'> {
+  return {
+    dataset: { ...input.dataset, shard: config.shard },
+    workflow: config.workflow,
+    outDir: config.out,
+    mode: config.mode,
+    discardUnfinished: config.fresh,
+    concurrency: config.concurrency,
+    gate: config.gate,
+    timeoutMs: config.timeoutMs,
+    executionTimeoutMs: config.executionTimeoutMs,
+    externalIdPrefix: config.externalIdPrefix,
+    track: config.track,
+  };
+}
+
+/** After a second signal, nothing half-written stays behind: the `.tmp` files of the out dir go. */
+function removeTemporaryFiles(outDir: string): void {
+  try {
+    for (const name of readdirSync(outDir)) {
+      if (name.endsWith('.tmp')) rmSync(join(outDir, name), { force: true });
+    }
+  } catch {
+    // no out dir yet: nothing to clean
   }
 }
 

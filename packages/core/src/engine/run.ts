@@ -153,6 +153,8 @@ async function execute(
     emit({ type: 'record', record: landing.record, progress: flights.progress() });
   };
 
+  // Deliveries of another deployment, or of executions another run started, are not this run's news.
+  options.completions?.restrictTo?.({ deploymentId: deployment.id, runId: start.runId });
   const unsubscribe = options.completions?.subscribe((completion) => {
     const flight =
       (completion.executionId !== null ? flights.holderOf(completion.executionId) : undefined) ??

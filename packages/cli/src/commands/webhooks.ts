@@ -1,0 +1,85 @@
+/**
+ * The webhook side of `vellum-batch run`: the receiver Vellum posts to (token and/or HMAC, as set in Vellum's
+ * Monitoring Integration), the messages said once when deliveries are refused or misrouted, and the counts at the end.
+ */
+import { ConfigError, startWebhookServer } from '@vellum-batch/core';
+import type { WebhookRefusalReason, WebhookServer, WebhookStats } from '@vellum-batch/core';
+import type { CliIo } from '../cli.js';
+import type { RunConfig } from '../flags.js';
+
+/** What to check when deliveries are refused for a reason. */
+const REFUSAL_HINTS: Readonly<Record<WebhookRefusalReason, string>> = {
+  bad_token: "bad token; check the token configured in Vellum's Monitoring Integration",
+  bad_signature:
+    "bad HMAC signature; check the HMAC token given to Vellum and that --webhook-url is exactly the URL set in Vellum's Webhook Integration",
+  stale: "signed more than 60s ago; check this machine's clock",
+  future: "signed more than 5s ahead of this machine's clock; check the clock",
+  malformed: 'not a Vellum webhook event',
+  too_deep: 'nested too deeply',
+  too_large: 'body too large',
+};
+
+/** A request path for a message: control bytes escaped, at most 200 characters. */
+function printablePath(path: string): string {
+  const escaped = JSON.stringify(path).slice(1, -1);
+  return escaped.length > 200 ? `${escaped.slice(0, 200)}...` : escaped;
+}
+
+/** One line of webhook counts for the end of a run. */
+export function describeWebhookStats(stats: Readonly<WebhookStats>): string {
+  const reasons = Object.entries(stats.refusedBy)
+    .filter(([, count]) => count > 0)
+    .map(([reason, count]) => `${reason.replace('_', ' ')} ${count}`);
+  return (
+    `webhooks: ${stats.received} received, ${stats.accepted} accepted, ${stats.duplicates} duplicates, ` +
+    `${stats.ignored} ignored, ${stats.misrouted} misrouted, ${stats.refused} refused` +
+    (reasons.length > 0 ? ` (${reasons.join(', ')})` : '')
+  );
+}
+
+/**
+ * Listens for Vellum's webhooks on all interfaces (Vellum must reach it), at the path of `--webhook-url`; says once per
+ * reason when deliveries are refused, and once when one arrives at another path. The token and secret are never
+ * printed.
+ */
+export async function startReceiver(
+  config: RunConfig,
+  webhook: NonNullable<RunConfig['webhook']>,
+  io: CliIo,
+): Promise<WebhookServer> {
+  const path = webhook.url === undefined ? '/' : new URL(webhook.url).pathname;
+  const fallback =
+    config.track === 'hybrid'
+      ? 'polling continues'
+      : 'executions without a delivery are polled after 5 minutes';
+  try {
+    const server = await startWebhookServer({
+      token: webhook.token,
+      tokenHeader: webhook.tokenHeader,
+      secret: webhook.secret,
+      port: webhook.port,
+      host: '0.0.0.0',
+      path,
+      publicUrl: webhook.url,
+      onRefused: ({ reason, count }) => {
+        if (count === 1) {
+          io.stderr.write(`webhook deliveries are being refused: ${REFUSAL_HINTS[reason]}; ${fallback}\n`);
+        }
+      },
+      onMisrouted: (requested, count) => {
+        if (count === 1) {
+          io.stderr.write(
+            `a delivery arrived at ${printablePath(requested)}, the receiver listens on ${path}: check the URL in Vellum's Webhook Integration and --webhook-url\n`,
+          );
+        }
+      },
+    });
+    io.stderr.write(
+      `listening for Vellum webhooks on port ${server.port}, path ${path}${webhook.url ? ` (public URL ${webhook.url})` : ''}\n`,
+    );
+    return server;
+  } catch (error) {
+    if (error instanceof ConfigError) throw error;
+    throw new ConfigError(`--webhook-port ${webhook.port}: cannot listen: ${(error as Error).message}`);
+  }
+}
