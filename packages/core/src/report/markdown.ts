@@ -3,7 +3,9 @@
  */
 import { formatDuration } from '../duration.js';
 import { formatRate } from '../gate.js';
+import type { ComparisonDetails } from '../compare/details.js';
 import type { CaseRecord, Summary } from '../types.js';
+import { renderComparison } from './comparison-markdown.js';
 import { failureReason, truncate, workflowLabel } from './format.js';
 
 /** Options of {@link renderMarkdown}. */
@@ -14,6 +16,8 @@ export interface MarkdownOptions {
   readonly maxFailures?: number | undefined;
   /** The name in the heading. @default 'vellum-batch' */
   readonly title?: string | undefined;
+  /** The first regressions and fixes, shown when `summary.comparison` is set. @default counts only */
+  readonly comparison?: ComparisonDetails | undefined;
 }
 
 /** Default of {@link MarkdownOptions.maxFailures}. */
@@ -78,6 +82,7 @@ export function renderMarkdown(
       '',
     );
   }
+  head.push(...renderComparison(summary, options.comparison));
 
   const allowedError =
     summary.gate.max_error_rate === null ? '' : ` (allowed ${formatRate(summary.gate.max_error_rate)})`;
