@@ -60,7 +60,10 @@ function buildProgram(io: CliIo, setCode: (code: ExitCode) => void): Command {
       .option('--max-failure-rate <rate>', 'highest allowed failed/total, 0..1 or "5%"', '0')
       .option('--max-failures <n>', 'highest allowed number of failed cases')
       .option('--max-error-rate <rate>', 'highest allowed errored/total, 0..1 or "5%"')
-      .option('--min-cases <n>', 'fewest cases a run must have', '1');
+      .option('--min-cases <n>', 'fewest cases a run must have', '1')
+      .option('--baseline <dir>', "compare with an earlier run's or merge's out directory")
+      .option('--max-new-failures <n>', 'gate: most regressions allowed against --baseline')
+      .option('--baseline-any-workflow', 'compare with a baseline of another deployment too');
 
   const run = program
     .command('run')

@@ -33,6 +33,50 @@ export interface RunConfig {
   readonly apiKeyEnv: string;
   readonly dryRun: boolean;
   readonly json: boolean;
+  /** `--baseline DIR` and what goes with it, or null without a baseline. */
+  readonly baseline: BaselineConfig | null;
+}
+
+/** `--baseline DIR`, `--max-new-failures N`, `--baseline-any-workflow`, parsed. */
+export interface BaselineConfig {
+  readonly dir: string;
+  readonly maxNewFailures: number | undefined;
+  readonly anyWorkflow: boolean;
+}
+
+/** The baseline flags of `run` and `merge`, as zod fields. */
+export const baselineFlags = {
+  baseline: z.string().min(1, '--baseline: give the out directory of an earlier run or merge').optional(),
+  maxNewFailures: intFlag('--max-new-failures', 0).optional(),
+  baselineAnyWorkflow: z.boolean().optional(),
+};
+
+/**
+ * Checks the baseline flags go together and returns them, or null without `--baseline`.
+ * @throws ConfigError when `--max-new-failures` or `--baseline-any-workflow` is given without `--baseline`.
+ */
+export function baselineConfig(flags: {
+  baseline?: string | undefined;
+  maxNewFailures?: number | undefined;
+  baselineAnyWorkflow?: boolean | undefined;
+}): BaselineConfig | null {
+  if (flags.baseline === undefined) {
+    const orphans = [
+      flags.maxNewFailures === undefined ? null : '--max-new-failures',
+      flags.baselineAnyWorkflow === true ? '--baseline-any-workflow' : null,
+    ].filter((name) => name !== null);
+    if (orphans.length > 0) {
+      throw new ConfigError(
+        `${orphans.join(' and ')} ${orphans.length === 1 ? 'needs' : 'need'} --baseline DIR (the out directory of an earlier run or merge to compare with)`,
+      );
+    }
+    return null;
+  }
+  return {
+    dir: flags.baseline,
+    maxNewFailures: flags.maxNewFailures,
+    anyWorkflow: flags.baselineAnyWorkflow === true,
+  };
 }
 
 const DEFAULT_BASE_URL = 'https://predict.vellum.ai';
@@ -118,6 +162,7 @@ const runFlagsSchema = z
       .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, '--api-key-env: not an environment variable name'),
     dryRun: z.boolean().optional(),
     json: z.boolean().optional(),
+    ...baselineFlags,
   })
   .strict();
 
@@ -148,6 +193,12 @@ export function parseRunFlags(raw: Record<string, unknown>, env: NodeJS.ProcessE
     problems.push(
       '--resume and --retry-failed do not go together: resume the unfinished run first, then retry its failures',
     );
+  }
+  let baseline: BaselineConfig | null = null;
+  try {
+    baseline = baselineConfig(flags);
+  } catch (error) {
+    problems.push((error as Error).message);
   }
   if (problems.length > 0) throw new ConfigError(problems.join('\n'));
 
@@ -186,6 +237,7 @@ export function parseRunFlags(raw: Record<string, unknown>, env: NodeJS.ProcessE
     apiKeyEnv: flags.apiKeyEnv,
     dryRun: flags.dryRun === true,
     json: flags.json === true,
+    baseline,
   };
 }
 

@@ -40,7 +40,7 @@ export type { GateCounts } from './gate.js';
 export { formatDuration, parseDuration } from './duration.js';
 export { inShard, shardOf } from './shard.js';
 export { mergeResults } from './merge.js';
-export { compareWithBaseline } from './compare/compare.js';
+export { checkBaseline, compareWithBaseline } from './compare/compare.js';
 export type { BaselineComparison, CompareOptions } from './compare/compare.js';
 export { applyBaseline } from './compare/apply.js';
 export type { ApplyBaselineOptions, ApplyBaselineResult } from './compare/apply.js';

@@ -91,7 +91,8 @@ export async function mergeResults(options: MergeOptions): Promise<MergeResult> 
     seen.add(record.id);
     previous = record.index;
     builder.add(record);
-    if (!out.write(`${serializeRecord(record)}\n`)) await once(out, 'drain');
+    // A shard's comparison with its own baseline does not describe the merged set: `--baseline` compares anew.
+    if (!out.write(`${serializeRecord({ ...record, baseline: undefined })}\n`)) await once(out, 'drain');
   }
   out.end();
   await once(out, 'finish');

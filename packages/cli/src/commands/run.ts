@@ -1,6 +1,8 @@
 /** `vellum-batch run`: one batch against Vellum, gated. */
 import { resolve } from 'node:path';
 import {
+  applyBaseline,
+  checkBaseline,
   ConfigError,
   createClient,
   inShard,
@@ -27,6 +29,16 @@ export async function runCommand(flags: Record<string, unknown>, io: CliIo): Pro
     );
   }
   const dataset = await openDataset(config.dataset, config.shard ? { filter: inShard(config.shard) } : {});
+  if (config.baseline !== null) {
+    // A wrong --baseline is a usage error found before anything is submitted.
+    await checkBaseline(config.baseline.dir, {
+      workflow: {
+        deployment_name: config.workflow.deploymentName ?? null,
+        deployment_id: config.workflow.deploymentId ?? null,
+      },
+      anyWorkflow: config.baseline.anyWorkflow,
+    });
+  }
   if (config.dryRun) {
     io.stderr.write(
       `dry run: ${dataset.size} cases in ${config.dataset}${config.shard ? ` (shard ${config.shard.index}/${config.shard.count})` : ''} are valid; nothing was submitted\n`,
@@ -69,8 +81,9 @@ export async function runCommand(flags: Record<string, unknown>, io: CliIo): Pro
       }),
     );
     progress.done();
-    printResult(result, config, io);
-    return exitCodeOf(result);
+    const final = await withBaseline(result, config.baseline);
+    printResult(final, config, io);
+    return exitCodeOf(final);
   } finally {
     progress.done();
     await closeQuietly(client);
@@ -98,6 +111,16 @@ async function startReceiver(webhook: NonNullable<RunConfig['webhook']>, io: Cli
   }
 }
 
+/** Compares a finished run's out dir with `--baseline` (rewriting its files), or returns it as it is. */
+export async function withBaseline(result: RunResult, baseline: RunConfig['baseline']): Promise<RunResult> {
+  if (baseline === null) return result;
+  const compared = await applyBaseline(result.outDir, baseline.dir, {
+    maxNewFailures: baseline.maxNewFailures,
+    anyWorkflow: baseline.anyWorkflow,
+  });
+  return { summary: compared.summary, outDir: compared.outDir, markdown: compared.markdown };
+}
+
 /** The exit code of a finished run (SPEC section 5). */
 export function exitCodeOf(result: RunResult): ExitCode {
   const stopped = result.summary.stopped?.reason;
@@ -118,6 +141,16 @@ export function printResult(result: RunResult, config: Pick<RunConfig, 'json'>, 
     `${summary.verdict === 'pass' ? 'PASS' : 'FAIL'}: ${summary.passed}/${summary.total} passed, ${summary.failed} failed ` +
       `(${summary.rejected} rejected, ${summary.errored} errored) in ${(summary.duration_ms / 1000).toFixed(1)}s`,
   );
+  const c = summary.comparison;
+  if (c !== undefined) {
+    lines.push(
+      `compared with run ${c.baseline.run_id}: ${c.regressions} regressed, ${c.fixes} fixed, ` +
+        `${c.still_failing} still failing, ${c.added} added, ${c.removed} removed` +
+        (c.regressions > 0
+          ? ` (regressed: ${c.regressed_ids.slice(0, 10).join(', ')}${c.regressions > 10 ? ', …' : ''})`
+          : ''),
+    );
+  }
   for (const reason of summary.gate.reasons) lines.push(`  - ${reason}`);
   lines.push(`results: ${resolve(result.outDir)} (results.jsonl, summary.json, report.md, junit.xml)`);
   (config.json ? io.stderr : io.stdout).write(`${lines.join('\n')}\n`);

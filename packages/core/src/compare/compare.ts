@@ -134,10 +134,33 @@ export async function compareWithBaseline(
 }
 
 /**
+ * Checks a baseline before a run starts, so that a wrong `--baseline` fails before anything is submitted: its
+ * `summary.json` must read, and it must have run the same deployment (unless `anyWorkflow`). `results.jsonl` is
+ * read later, by the comparison itself.
+ *
+ * @param baselineDir - The baseline's out directory.
+ * @param options - The deployment about to run, and whether another one is accepted. @default `anyWorkflow` false
+ * @throws {@link ConfigError} as {@link compareWithBaseline} does for the summary and the deployment.
+ */
+export async function checkBaseline(
+  baselineDir: string,
+  options: {
+    readonly workflow: Pick<WorkflowRef, 'deployment_name' | 'deployment_id'>;
+    readonly anyWorkflow?: boolean | undefined;
+  },
+): Promise<void> {
+  const summary = await readBaselineSummary(baselineDir);
+  if (options.anyWorkflow !== true) checkSameWorkflow(options.workflow, summary);
+}
+
+/**
  * Refuses a baseline of another deployment. The summary names the deployment as the user gave it (by name or by
  * id); when one run named it and the other gave its id, they cannot be matched and the baseline is refused too.
  */
-function checkSameWorkflow(workflow: WorkflowRef, baseline: BaselineSummary): void {
+function checkSameWorkflow(
+  workflow: Pick<WorkflowRef, 'deployment_name' | 'deployment_id'>,
+  baseline: BaselineSummary,
+): void {
   const other = baseline.workflow;
   const sameId =
     workflow.deployment_id !== null &&
