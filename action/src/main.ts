@@ -22,6 +22,7 @@ import {
 } from '@vellum-batch/core';
 import type { RunEvent, Summary, VellumClient } from '@vellum-batch/core';
 import { artifactName, uploadResults } from './artifact.js';
+import { compareWithBaseBranch, restGet, withNote } from './baseline.js';
 import type { ArtifactUploader } from './artifact.js';
 import { commentMarker, commentTarget, upsertComment } from './comment.js';
 import type { CommentsApi } from './comment.js';
@@ -54,6 +55,8 @@ interface Outcome {
   readonly summary: Summary;
   readonly outDir: string;
   readonly markdown: string;
+  /** Why the run was not compared with a baseline, shown under the report's heading. @default none */
+  readonly note?: string | undefined;
 }
 
 /** How often a progress line is logged while the run goes, in ms. */
@@ -125,6 +128,7 @@ export async function runAction(io: ActionIo, env: NodeJS.ProcessEnv, signal?: A
     return;
   }
 
+  result = await compareOnce(io, env, inputs, context, result);
   try {
     await present(io, env, inputs, context, result);
   } catch (error) {
@@ -166,6 +170,8 @@ async function runBatchOnce(
       executionTimeoutMs: inputs.executionTimeoutMs,
       externalIdPrefix,
       shard: inputs.shard,
+      // TODO(lead): pass `repeat: inputs.repeat, minPass: inputs.minPass` once RunBatchOptions has them (issue 13,
+      // item 4); the inputs are parsed and checked already.
       signal,
       onEvent: progressLogger(io),
     });
@@ -204,6 +210,40 @@ async function mergeShardsOnce(io: ActionIo, env: NodeJS.ProcessEnv, inputs: Mer
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Compares the out dir with the baseline of `inputs.baseline` (see {@link compareWithBaseBranch}); a baseline that is
+ * missing, expired or unreadable becomes a note in the report and a warning, never a failure.
+ */
+async function compareOnce(
+  io: ActionIo,
+  env: NodeJS.ProcessEnv,
+  inputs: ActionInputs,
+  context: RunContext,
+  result: Outcome,
+): Promise<Outcome> {
+  const outcome = await compareWithBaseBranch({
+    baseline: inputs.baseline,
+    artifactName: inputs.artifactName,
+    outDir: result.outDir,
+    tempDir: env['RUNNER_TEMP'] || tmpdir(),
+    maxNewFailures: inputs.maxNewFailures,
+    token: inputs.githubToken,
+    context,
+    env,
+    get: restGet(inputs.githubToken, env['GITHUB_API_URL'] || undefined),
+    downloader: env['ACTIONS_RUNTIME_TOKEN'] ? io.artifactClient() : null,
+    log: (message) => io.info(message),
+  });
+  if (outcome.kind === 'skipped') return result;
+  if (outcome.kind === 'note') {
+    io.warning(outcome.message);
+    return { ...result, note: outcome.message, markdown: withNote(result.markdown, outcome.message) };
+  }
+  const c = outcome.result.comparison;
+  io.info(`compared with ${outcome.found.runUrl}: ${c.regressions} regressed, ${c.fixes} fixed`);
+  return outcome.result;
 }
 
 /** Upload, summary, comment, outputs, verdict: each step's failure is a warning, the verdict still stands. */
@@ -246,7 +286,8 @@ async function present(
   let markdown = result.markdown;
   if (artifact.url !== '') {
     try {
-      markdown = (await writeReports(result.outDir, summary, { artifactUrl: artifact.url })).markdown;
+      const written = await writeReports(result.outDir, summary, { artifactUrl: artifact.url });
+      markdown = withNote(written.markdown, result.note ?? '');
     } catch (error) {
       io.warning(`could not add the artifact link to report.md: ${messageOf(error)}`);
     }
