@@ -53,7 +53,8 @@ export function restGet(token: string, apiUrl = 'https://api.github.com'): RestG
     if (!response.ok) {
       let detail = text.slice(0, 200);
       try {
-        detail = String((JSON.parse(text) as { message?: unknown }).message ?? detail);
+        const message = (JSON.parse(text) as { message?: unknown }).message;
+        if (typeof message === 'string') detail = message;
       } catch {
         // not JSON: the text itself
       }
@@ -166,7 +167,7 @@ export async function findBaseline(
       }),
     )
     .workflow_runs.filter((run) => String(run.id) !== context.runId);
-  const where = `a successful ${query.event} run of this workflow on ${query.branch}`;
+  const where = `successful ${query.event} run of this workflow on ${query.branch}`;
   if (runs.length === 0) return `no ${where} was found`;
   const pattern = new RegExp(`^${escapeRegExp(name)}(?:-attempt-(\\d+))?$`);
   let expired = 0;
@@ -198,7 +199,9 @@ export async function findBaseline(
   const tried = Math.min(runs.length, MAX_RUNS_TRIED);
   return expired > 0
     ? `the artifact ${name} of the newest ${where} has expired`
-    : `none of the newest ${tried} ${tried === 1 ? 'run' : 'runs'} (${where}) has an artifact named ${name}`;
+    : tried === 1
+      ? `the newest ${where} has no artifact named ${name}`
+      : `the ${tried} newest successful ${query.event} runs of this workflow on ${query.branch} have no artifact named ${name}`;
 }
 
 /** Options of {@link compareWithBaseBranch}. */
@@ -254,7 +257,7 @@ export async function compareWithBaseBranch(options: CompareWithBaseBranchOption
   } catch (error) {
     return note(`it could not be looked up (${messageOf(error)}; the token needs actions: read)`);
   }
-  const dir = join(options.tempDir, `vellum-batch-baseline-${found.artifactId}`);
+  const dir = join(options.tempDir, `vellum-batch-baseline-${process.pid}-${found.artifactId}`);
   const [repositoryOwner = '', repositoryName = ''] = options.context.repository.split('/');
   try {
     await rm(dir, { recursive: true, force: true });

@@ -40,7 +40,7 @@ export function renderComparison(summary: Summary, details?: ComparisonDetails):
 
   let used = size(lines) + 200;
   if (comparison.regressions > 0) {
-    lines.push(`### Regressions (${comparison.regressions})`, '', 'Passed in the baseline, fail now.', '');
+    lines.push(`### Regressions (${comparison.regressions}): passed in the baseline, fail now`, '');
     const rows: string[] = [];
     for (const { record, baseline } of details?.regressions ?? []) {
       const now = `${record.status}${repeatsOf(record)}`;
@@ -74,7 +74,7 @@ export function renderComparison(summary: Summary, details?: ComparisonDetails):
   }
 
   if (comparison.fixes > 0) {
-    lines.push(`### Fixes (${comparison.fixes})`, '', 'Failed in the baseline, pass now.', '');
+    lines.push(`### Fixes (${comparison.fixes}): failed in the baseline, pass now`, '');
     const fixes = details?.fixes ?? [];
     const shown = (fixes.length > 0 ? fixes.map((r) => r.id) : comparison.fixed_ids).slice(
       0,
