@@ -131,7 +131,7 @@ function repeatsOf(record: CaseRecord): string {
 
 function signedMs(value: number | null): string | null {
   if (value === null) return null;
-  if (value === 0) return '±0 ms';
+  if (value === 0) return '±0ms';
   return `${value > 0 ? '+' : '−'}${formatDuration(Math.abs(value))}`;
 }
 
