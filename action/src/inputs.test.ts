@@ -55,6 +55,10 @@ describe('parseInputs', () => {
       baseUrl: undefined,
       externalIdPrefix: undefined,
       failOnGate: true,
+      baseline: { kind: 'auto' },
+      maxNewFailures: undefined,
+      repeat: undefined,
+      minPass: undefined,
     });
   });
 
@@ -133,10 +137,40 @@ describe('parseInputs', () => {
       comment: 'auto',
       githubToken: '',
       failOnGate: true,
+      baseline: { kind: 'auto' },
+      maxNewFailures: undefined,
       ignored: [],
     });
     const inputs = parseInputs(reader({ ...minimal, mode: 'merge', shard: '1/2' }), {});
     expect(inputs.mode === 'merge' && inputs.ignored).toEqual(['api-key', 'workflow', 'dataset', 'shard']);
+  });
+
+  it('parses baseline, max-new-failures, repeat and min-pass', () => {
+    expect(parseRun({ ...minimal, baseline: 'none' }).baseline).toEqual({ kind: 'none' });
+    expect(parseRun({ ...minimal, baseline: 'evals-main', 'max-new-failures': '2' })).toMatchObject({
+      baseline: { kind: 'artifact', name: 'evals-main' },
+      maxNewFailures: 2,
+    });
+    expect(parseRun({ ...minimal, repeat: '3' })).toMatchObject({ repeat: 3, minPass: 3 });
+    expect(parseRun({ ...minimal, repeat: '3', 'min-pass': '2' })).toMatchObject({ repeat: 3, minPass: 2 });
+  });
+
+  it('refuses max-new-failures with baseline: none, min-pass without repeat or above it, and a bad baseline', () => {
+    expect(parseError({ ...minimal, baseline: 'none', 'max-new-failures': '0' }).message).toBe(
+      'input max-new-failures: needs a baseline to count regressions against, but baseline is none (use auto or an artifact name)',
+    );
+    expect(parseError({ ...minimal, 'min-pass': '2' }).message).toBe(
+      'input min-pass: goes with repeat (min-pass of repeat runs of each case must pass)',
+    );
+    expect(parseError({ ...minimal, repeat: '2', 'min-pass': '3' }).message).toBe(
+      'input min-pass: 3 is more than repeat (2)',
+    );
+    expect(parseError({ ...minimal, baseline: 'a/b' }).message).toContain(
+      'input baseline: "a/b" is not auto, none',
+    );
+    expect(parseError({ ...minimal, 'max-new-failures': '-1' }).message).toContain(
+      'input max-new-failures: "-1" is not a whole number of at least 0',
+    );
   });
 
   it('still checks the inputs the merge uses', () => {

@@ -44,6 +44,10 @@ export const INPUT_NAMES = [
   'base-url',
   'external-id-prefix',
   'fail-on-gate',
+  'repeat',
+  'min-pass',
+  'baseline',
+  'max-new-failures',
 ] as const;
 /** One of {@link INPUT_NAMES}. */
 export type InputName = (typeof INPUT_NAMES)[number];
@@ -60,8 +64,21 @@ export const DEFAULT_ARTIFACT_NAME = 'vellum-batch-results';
 /** Default of the `concurrency` input. */
 export const DEFAULT_CONCURRENCY = 32;
 
+/**
+ * Which run the results are compared with: `auto` (the newest artifact of the same name from a successful run of
+ * this workflow on the base branch), `none`, or the artifact of another name found the same way.
+ */
+export type BaselineInput =
+  | { readonly kind: 'auto' }
+  | { readonly kind: 'none' }
+  | { readonly kind: 'artifact'; readonly name: string };
+
 /** The inputs both modes read: the gate, where the files go, the artifact and the PR comment. */
 export interface ReportInputs {
+  /** @default `{ kind: 'auto' }` */
+  readonly baseline: BaselineInput;
+  /** Most regressions against the baseline the gate allows. @default unset */
+  readonly maxNewFailures: number | undefined;
   readonly gate: GateOptions;
   /** @default 'vellum-batch-results' */
   readonly out: string;
@@ -103,6 +120,10 @@ export interface RunInputs extends ReportInputs {
   readonly baseUrl: string | undefined;
   /** @default `gh-{run id}-{run attempt}-` (+ `s{i}-` for a shard) */
   readonly externalIdPrefix: string | undefined;
+  /** Run each case this many times. @default unset: once */
+  readonly repeat: number | undefined;
+  /** With `repeat`: how many repeats must pass for the case to pass. @default `repeat` */
+  readonly minPass: number | undefined;
 }
 
 /** The inputs of `mode: merge`, parsed: what the merge needs besides the {@link ReportInputs}. */
@@ -126,6 +147,8 @@ const RUN_ONLY_INPUTS = [
   'shard',
   'base-url',
   'external-id-prefix',
+  'repeat',
+  'min-pass',
 ] as const satisfies readonly InputName[];
 
 /** Reads one raw input (as `@actions/core`'s `getInput` does: trimmed, `''` when unset). */
@@ -219,6 +242,21 @@ const schema = z.object({
   'base-url': parsedInput('base-url', parseHttpUrl),
   'external-id-prefix': parsedInput('external-id-prefix', parseExternalIdPrefix),
   'fail-on-gate': boolInput('fail-on-gate', true),
+  repeat: intInput('repeat', COUNT_RANGES.repeat),
+  'min-pass': intInput('min-pass', COUNT_RANGES.minPass),
+  baseline: raw.transform((text, ctx): BaselineInput => {
+    if (text === undefined || text === 'auto') return { kind: 'auto' };
+    if (text === 'none') return { kind: 'none' };
+    if (BAD_ARTIFACT_CHARS.test(text)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `input baseline: "${text}" is not auto, none or an artifact name (a name may not contain " : < > | * ? \\ / or a line break)`,
+      });
+      return z.NEVER;
+    }
+    return { kind: 'artifact', name: text };
+  }),
+  'max-new-failures': intInput('max-new-failures', COUNT_RANGES.maxNewFailures),
 });
 
 /**
@@ -236,7 +274,14 @@ export function parseInputs(read: InputReader, env: NodeJS.ProcessEnv = process.
     throw new ConfigError(problems(result.error.issues.map((i) => i.message)));
   }
   const v = result.data;
+  if (v.baseline.kind === 'none' && v['max-new-failures'] !== undefined) {
+    throw new ConfigError(
+      'input max-new-failures: needs a baseline to count regressions against, but baseline is none (use auto or an artifact name)',
+    );
+  }
   const report: ReportInputs = {
+    baseline: v.baseline,
+    maxNewFailures: v['max-new-failures'],
     gate: {
       maxFailureRate: v['max-failure-rate'],
       maxFailures: v['max-failures'],
@@ -267,6 +312,12 @@ export function parseInputs(read: InputReader, env: NodeJS.ProcessEnv = process.
       `input track: "${v.track}" is not supported in the action (a runner cannot receive Vellum's webhooks); use poll`,
     );
   }
+  if (v['min-pass'] !== undefined && v.repeat === undefined) {
+    issues.push('input min-pass: goes with repeat (min-pass of repeat runs of each case must pass)');
+  }
+  if (v['min-pass'] !== undefined && v.repeat !== undefined && v['min-pass'] > v.repeat) {
+    issues.push(`input min-pass: ${v['min-pass']} is more than repeat (${v.repeat})`);
+  }
   if (issues.length > 0) throw new ConfigError(problems(issues));
 
   const baseUrlFromEnv = env['VELLUM_BASE_URL']?.trim();
@@ -288,6 +339,8 @@ export function parseInputs(read: InputReader, env: NodeJS.ProcessEnv = process.
     baseUrl:
       v['base-url'] ?? (baseUrlFromEnv === undefined || baseUrlFromEnv === '' ? undefined : baseUrlFromEnv),
     externalIdPrefix: v['external-id-prefix'],
+    repeat: v.repeat,
+    minPass: v['min-pass'] ?? v.repeat,
   };
 }
 

@@ -22,6 +22,7 @@ import {
 } from '@vellum-batch/core';
 import type { RunEvent, Summary, VellumClient, WriteReportsOptions } from '@vellum-batch/core';
 import { artifactName, uploadResults } from './artifact.js';
+import { compareWithBaseBranch, restGet, withNote } from './baseline.js';
 import type { ArtifactUploader } from './artifact.js';
 import { commentMarker, commentTarget, upsertComment } from './comment.js';
 import type { CommentsApi } from './comment.js';
@@ -56,6 +57,8 @@ interface Outcome {
   readonly summary: Summary;
   readonly outDir: string;
   readonly markdown: string;
+  /** Why the run was not compared with a baseline, shown under the report's heading. @default none */
+  readonly note?: string | undefined;
 }
 
 /** How often a progress line is logged while the run goes, in ms. */
@@ -131,6 +134,7 @@ export async function runAction(io: ActionIo, env: NodeJS.ProcessEnv, signal?: A
     return;
   }
 
+  result = await compareOnce(io, env, inputs, context, result);
   try {
     await present(io, env, inputs, context, identity, result);
   } catch (error) {
@@ -173,6 +177,8 @@ async function runBatchOnce(
       timeoutMs: inputs.timeoutMs,
       executionTimeoutMs: inputs.executionTimeoutMs,
       externalIdPrefix,
+      // TODO: pass `repeat: inputs.repeat, minPass: inputs.minPass` once the engine runs repeats (issue 13, item 4);
+      // the inputs are parsed and checked already.
       signal,
       onEvent: progressLogger(io),
     });
@@ -223,6 +229,40 @@ function linksLine(context: RunContext): string {
     `[Workflow run](${runUrl(context)})`,
   ];
   return parts.join(' · ');
+}
+
+/**
+ * Compares the out dir with the baseline of `inputs.baseline` (see {@link compareWithBaseBranch}); a baseline that is
+ * missing, expired or unreadable becomes a note in the report and a warning, never a failure.
+ */
+async function compareOnce(
+  io: ActionIo,
+  env: NodeJS.ProcessEnv,
+  inputs: ActionInputs,
+  context: RunContext,
+  result: Outcome,
+): Promise<Outcome> {
+  const outcome = await compareWithBaseBranch({
+    baseline: inputs.baseline,
+    artifactName: inputs.artifactName,
+    outDir: result.outDir,
+    tempDir: env['RUNNER_TEMP'] || tmpdir(),
+    maxNewFailures: inputs.maxNewFailures,
+    token: inputs.githubToken,
+    context,
+    env,
+    get: restGet(inputs.githubToken, env['GITHUB_API_URL'] || undefined),
+    downloader: env['ACTIONS_RUNTIME_TOKEN'] ? io.artifactClient() : null,
+    log: (message) => io.info(message),
+  });
+  if (outcome.kind === 'skipped') return result;
+  if (outcome.kind === 'note') {
+    io.warning(outcome.message);
+    return { ...result, note: outcome.message, markdown: withNote(result.markdown, outcome.message) };
+  }
+  const c = outcome.result.comparison;
+  io.info(`compared with ${outcome.found.runUrl}: ${c.regressions} regressed, ${c.fixes} fixed`);
+  return outcome.result;
 }
 
 /** Upload, summary, comment, outputs, verdict: each step's failure is a warning, the verdict still stands. */
@@ -284,8 +324,8 @@ async function present(
 
   if (artifact.url !== '') {
     try {
-      markdown = (await writeReports(result.outDir, summary, { ...links, artifactUrl: artifact.url }))
-        .markdown;
+      const written = await writeReports(result.outDir, summary, { ...links, artifactUrl: artifact.url });
+      markdown = withNote(written.markdown, result.note ?? '');
     } catch (error) {
       io.warning(`could not add the artifact link to report.md: ${messageOf(error)}`);
     }

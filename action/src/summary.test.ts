@@ -83,7 +83,21 @@ describe('outputsOf', () => {
       'artifact-id': '7',
       'artifact-url': 'https://a',
       'comment-url': '',
+      regressions: '',
+      fixes: '',
+      flaky: '',
     });
+  });
+
+  it('sets regressions and fixes from the comparison, and flaky from a count or a list', () => {
+    const compared = {
+      ...summary(),
+      comparison: { regressions: 4, fixes: 1 } as Summary['comparison'],
+      flaky: ['a', 'b'],
+    } as Summary;
+    const extras = { resultsDir: '', artifactId: '', artifactUrl: '', commentUrl: '' };
+    expect(outputsOf(compared, extras)).toMatchObject({ regressions: '4', fixes: '1', flaky: '2' });
+    expect(outputsOf({ ...summary(), flaky: 3 } as Summary, extras)).toMatchObject({ flaky: '3' });
   });
 });
 

@@ -16,6 +16,9 @@ export const OUTPUT_NAMES = [
   'artifact-id',
   'artifact-url',
   'comment-url',
+  'regressions',
+  'fixes',
+  'flaky',
 ] as const;
 /** One of {@link OUTPUT_NAMES}. */
 export type OutputName = (typeof OUTPUT_NAMES)[number];
@@ -44,7 +47,21 @@ export function outputsOf(summary: Summary, extras: OutputExtras): Record<Output
     'artifact-id': extras.artifactId,
     'artifact-url': extras.artifactUrl,
     'comment-url': extras.commentUrl,
+    regressions: summary.comparison === undefined ? '' : String(summary.comparison.regressions),
+    fixes: summary.comparison === undefined ? '' : String(summary.comparison.fixes),
+    flaky: flakyCount(summary),
   };
+}
+
+/**
+ * How many cases were flaky (their repeats disagreed), or `''` for a run without `repeat`. `summary.flaky` is read
+ * as a count or as a list of case ids, whichever the engine writes.
+ */
+function flakyCount(summary: Summary): string {
+  const flaky = (summary as { readonly flaky?: unknown }).flaky;
+  if (typeof flaky === 'number') return String(flaky);
+  if (Array.isArray(flaky)) return String(flaky.length);
+  return '';
 }
 
 /** How the step ends. */

@@ -1,6 +1,8 @@
 /**
- * A fake of the GitHub REST API's issue-comment endpoints (list with `Link` pagination, create, update) on
- * 127.0.0.1. It records every request so that tests can tell an update from a duplicate.
+ * A fake of the GitHub REST API's issue-comment endpoints (list with `Link` pagination, create, update) and of the
+ * Actions endpoints a baseline search uses (get a run, list a workflow's runs filtered by branch, status and event,
+ * list a run's artifacts, download an artifact's zip by a 302 to a blob URL this fake serves) on 127.0.0.1. It
+ * records every request so that tests can tell an update from a duplicate, and the order of the look-ups.
  */
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -24,6 +26,30 @@ export interface FakeGitHubRequest {
   readonly body: string | null;
 }
 
+/** A workflow run held by the fake (the fields the REST API's run object carries that the action reads). */
+export interface FakeWorkflowRun {
+  readonly id: number;
+  /** The workflow's file name, e.g. `evals.yml`; runs are listed under it or under {@link workflowId}. */
+  readonly workflowFile: string;
+  readonly workflowId: number;
+  readonly branch: string;
+  readonly event: string;
+  /** `success`, `failure`, ... */
+  readonly conclusion: string;
+  readonly headSha: string;
+  readonly runAttempt?: number;
+}
+
+/** An artifact of a run held by the fake. */
+export interface FakeRunArtifact {
+  readonly id: number;
+  readonly runId: number;
+  readonly name: string;
+  readonly expired: boolean;
+  /** The zip served by the download. */
+  readonly zip: Buffer;
+}
+
 /** Options of {@link startFakeGitHub}. */
 export interface FakeGitHubOptions {
   /** `owner/name` the endpoints answer for; others get 404. @default 'acme/widgets' */
@@ -42,6 +68,9 @@ export interface FakeGitHub {
   readonly requests: FakeGitHubRequest[];
   /** Adds a comment, as someone else would. */
   seed(issueNumber: number, body: string): FakeComment;
+  /** Workflow runs, newest first as the API lists them: add to the front for a newer run. */
+  readonly runs: FakeWorkflowRun[];
+  readonly runArtifacts: FakeRunArtifact[];
   close(): Promise<void>;
 }
 
@@ -51,6 +80,8 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
   const token = options.token ?? 'gh-test-token';
   const comments: FakeComment[] = [];
   const requests: FakeGitHubRequest[] = [];
+  const runs: FakeWorkflowRun[] = [];
+  const runArtifacts: FakeRunArtifact[] = [];
   let nextId = 5000;
   let origin = '';
 
@@ -82,6 +113,16 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
       authorization: req.headers.authorization ?? null,
       body: typeof json.body === 'string' ? json.body : null,
     });
+    const blob = /^\/blobs\/(\d+)\.zip$/.exec(url.pathname);
+    if (blob && req.method === 'GET') {
+      // A signed blob URL: no GitHub token (as on Azure storage), the signature is in the query.
+      const artifact = runArtifacts.find((a) => a.id === Number(blob[1]));
+      if (!artifact || url.searchParams.get('sig') !== 'fake')
+        return send(res, 403, { message: 'bad signature' });
+      res.writeHead(200, { 'content-type': 'application/zip', 'content-length': artifact.zip.length });
+      res.end(artifact.zip);
+      return;
+    }
     if (options.failWith !== undefined) {
       return send(res, options.failWith, { message: 'Resource not accessible by integration' });
     }
@@ -90,6 +131,9 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
       !req.headers.authorization?.endsWith(token)
     ) {
       return send(res, 401, { message: 'Bad credentials' });
+    }
+    if (url.pathname.startsWith(`/repos/${repository}/actions/`) && req.method === 'GET') {
+      return actions(url, url.pathname.slice(`/repos/${repository}/actions/`.length), res);
     }
     const prefix = `/repos/${repository}/issues/`;
     if (!url.pathname.startsWith(prefix)) return send(res, 404, { message: 'Not Found' });
@@ -126,6 +170,72 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
     send(res, 404, { message: 'Not Found' });
   }
 
+  function publicRun(run: FakeWorkflowRun): object {
+    return {
+      id: run.id,
+      workflow_id: run.workflowId,
+      head_branch: run.branch,
+      head_sha: run.headSha,
+      event: run.event,
+      status: 'completed',
+      conclusion: run.conclusion,
+      run_attempt: run.runAttempt ?? 1,
+      html_url: `https://github.com/${repository}/actions/runs/${run.id}`,
+    };
+  }
+
+  function actions(url: URL, rest: string, res: ServerResponse): void {
+    const run = /^runs\/(\d+)$/.exec(rest);
+    if (run) {
+      const found = runs.find((r) => r.id === Number(run[1]));
+      return found ? send(res, 200, publicRun(found)) : send(res, 404, { message: 'Not Found' });
+    }
+    const list = /^workflows\/([^/]+)\/runs$/.exec(rest);
+    if (list) {
+      const workflow = decodeURIComponent(list[1] ?? '');
+      const q = url.searchParams;
+      const perPage = Math.min(100, Number(q.get('per_page') ?? 30));
+      const matching = runs.filter(
+        (r) =>
+          (r.workflowFile === workflow || String(r.workflowId) === workflow) &&
+          (q.get('branch') === null || r.branch === q.get('branch')) &&
+          (q.get('event') === null || r.event === q.get('event')) &&
+          (q.get('status') === null || r.conclusion === q.get('status')),
+      );
+      return send(res, 200, {
+        total_count: matching.length,
+        workflow_runs: matching.slice(0, perPage).map(publicRun),
+      });
+    }
+    const artifacts = /^runs\/(\d+)\/artifacts$/.exec(rest);
+    if (artifacts) {
+      const name = url.searchParams.get('name');
+      const listed = runArtifacts.filter(
+        (a) => a.runId === Number(artifacts[1]) && (name === null || a.name === name),
+      );
+      return send(res, 200, {
+        total_count: listed.length,
+        artifacts: listed.map((a) => ({
+          id: a.id,
+          name: a.name,
+          size_in_bytes: a.zip.length,
+          expired: a.expired,
+          workflow_run: { id: a.runId },
+        })),
+      });
+    }
+    const zip = /^artifacts\/(\d+)\/zip$/.exec(rest);
+    if (zip) {
+      const artifact = runArtifacts.find((a) => a.id === Number(zip[1]));
+      if (!artifact) return send(res, 404, { message: 'Not Found' });
+      if (artifact.expired) return send(res, 410, { message: 'Artifact has expired' });
+      res.writeHead(302, { location: `${origin}/blobs/${artifact.id}.zip?sig=fake`, 'content-length': 0 });
+      res.end();
+      return;
+    }
+    send(res, 404, { message: 'Not Found' });
+  }
+
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
@@ -133,6 +243,8 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
     comments,
     requests,
     seed: add,
+    runs,
+    runArtifacts,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -62,7 +62,10 @@ function buildProgram(io: CliIo, argv: readonly string[], setCode: (code: ExitCo
       )
       .option('--max-failures <n>', 'highest allowed number of failed cases')
       .option('--max-error-rate <rate>', 'highest allowed errored/total, 0..1 or "5%"')
-      .option('--min-cases <n>', 'fewest cases a run must have', String(RUN_DEFAULTS.minCases));
+      .option('--min-cases <n>', 'fewest cases a run must have', String(RUN_DEFAULTS.minCases))
+      .option('--baseline <dir>', "compare with an earlier run's or merge's out directory")
+      .option('--max-new-failures <n>', 'gate: most regressions allowed against --baseline')
+      .option('--baseline-any-workflow', 'compare with a baseline of another deployment too');
 
   const run = program
     .command('run')
@@ -99,15 +102,27 @@ function buildProgram(io: CliIo, argv: readonly string[], setCode: (code: ExitCo
       'environment variable holding the HMAC token given to Vellum (default VELLUM_WEBHOOK_SECRET)',
     )
     .option('--shard <i/n>', 'run only shard I of N (1-based)')
-    .option('--resume', 'continue the run journaled in --out')
+    .option(
+      '--resume',
+      'continue the run journaled in --out (also after Ctrl-C: running executions are tracked)',
+    )
     .option('--retry-failed', 'run again only the cases of --out that did not pass')
+    .option('--fresh', 'start afresh in an out dir holding an unfinished run (its journal is kept aside)')
     .option('--external-id-prefix <prefix>', 'prefix of every external id (default: fresh per run)')
     .option(
       '--base-url <url>',
-      'Vellum API base URL (default $VELLUM_BASE_URL, else https://predict.vellum.ai)',
+      'one URL for every Vellum endpoint, a fake or a proxy (default $VELLUM_BASE_URL)',
+    )
+    .option(
+      '--predict-url <url>',
+      'Vellum predict host: execute, status (default $VELLUM_PREDICT_URL, else https://predict.vellum.ai)',
+    )
+    .option(
+      '--api-url <url>',
+      'Vellum api host: deployments, execution lists (default $VELLUM_API_URL, else https://api.vellum.ai)',
     )
     .option('--api-key-env <name>', 'environment variable holding the API key', RUN_DEFAULTS.apiKeyEnv)
-    .option('--dry-run', 'load and check everything, submit nothing')
+    .option('--dry-run', 'check flags, dataset, out dir, key and deployment; print the plan; submit nothing')
     .option('--json', 'print summary.json to stdout at the end')
     .option(
       '--config <file>',

@@ -63,6 +63,50 @@ export interface RunConfig {
   readonly apiKeyEnv: string;
   readonly dryRun: boolean;
   readonly json: boolean;
+  /** `--baseline DIR` and what goes with it, or null without a baseline. */
+  readonly baseline: BaselineConfig | null;
+}
+
+/** `--baseline DIR`, `--max-new-failures N`, `--baseline-any-workflow`, parsed. */
+export interface BaselineConfig {
+  readonly dir: string;
+  readonly maxNewFailures: number | undefined;
+  readonly anyWorkflow: boolean;
+}
+
+/** The baseline flags of `run` and `merge`, as zod fields. */
+export const baselineFlags = {
+  baseline: z.string().min(1, '--baseline: give the out directory of an earlier run or merge').optional(),
+  maxNewFailures: intFlag('--max-new-failures', 0).optional(),
+  baselineAnyWorkflow: z.boolean().optional(),
+};
+
+/**
+ * Checks the baseline flags go together and returns them, or null without `--baseline`.
+ * @throws ConfigError when `--max-new-failures` or `--baseline-any-workflow` is given without `--baseline`.
+ */
+export function baselineConfig(flags: {
+  baseline?: string | undefined;
+  maxNewFailures?: number | undefined;
+  baselineAnyWorkflow?: boolean | undefined;
+}): BaselineConfig | null {
+  if (flags.baseline === undefined) {
+    const orphans = [
+      flags.maxNewFailures === undefined ? null : '--max-new-failures',
+      flags.baselineAnyWorkflow === true ? '--baseline-any-workflow' : null,
+    ].filter((name) => name !== null);
+    if (orphans.length > 0) {
+      throw new ConfigError(
+        `${orphans.join(' and ')} ${orphans.length === 1 ? 'needs' : 'need'} --baseline DIR (the out directory of an earlier run or merge to compare with)`,
+      );
+    }
+    return null;
+  }
+  return {
+    dir: flags.baseline,
+    maxNewFailures: flags.maxNewFailures,
+    anyWorkflow: flags.baselineAnyWorkflow === true,
+  };
 }
 
 /** Defaults of `vellum-batch run` (shown in `--help` and applied when a flag is unset or empty). */
@@ -183,6 +227,9 @@ function runFlagsSchema(label: FlagLabel) {
       apiKeyEnv: field(label('apiKeyEnv'), envVarName),
       dryRun: toggle(label('dryRun')),
       json: toggle(label('json')),
+      baseline: text(label('baseline')),
+      maxNewFailures: count('maxNewFailures', COUNT_RANGES.maxNewFailures),
+      baselineAnyWorkflow: toggle(label('baselineAnyWorkflow')),
     })
     .strict();
 }
@@ -230,6 +277,12 @@ export function parseRunFlags(
       '--resume and --retry-failed do not go together: resume the unfinished run first, then retry its failures',
     );
   }
+  let baseline: BaselineConfig | null = null;
+  try {
+    baseline = baselineConfig(flags);
+  } catch (error) {
+    problems.push((error as Error).message);
+  }
   if (problems.length > 0) throw new ConfigError(problems.join('\n'));
 
   const baseUrl = hosts(flags, env);
@@ -269,6 +322,7 @@ export function parseRunFlags(
     apiKeyEnv: flags.apiKeyEnv ?? RUN_DEFAULTS.apiKeyEnv,
     dryRun: flags.dryRun === true,
     json: flags.json === true,
+    baseline,
   };
 }
 

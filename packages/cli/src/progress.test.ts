@@ -120,7 +120,15 @@ function stream(
   return s;
 }
 
-const progress: RunProgress = { total: 10, submitted: 10, finished: 10, passed: 9, failed: 1, running: 1, queued: 0 };
+const progress: RunProgress = {
+  total: 10,
+  submitted: 10,
+  finished: 10,
+  passed: 9,
+  failed: 1,
+  running: 1,
+  queued: 0,
+};
 const summary = {
   total: 10,
   passed: 9,

@@ -3,6 +3,54 @@ import { ConfigError } from './errors.js';
 import { evaluateGate, formatRate, parseRate } from './gate.js';
 
 describe('evaluateGate', () => {
+  describe('maxNewFailures', () => {
+    const counts = { total: 20, passed: 10, errored: 0 };
+    const lenient = { maxFailureRate: 1 };
+
+    it('fails when the regressions exceed it, naming the count and the first ids', () => {
+      const result = evaluateGate(
+        { ...counts, regressions: { count: 4, ids: ['a', 'b', 'c', 'd'] } },
+        { ...lenient, maxNewFailures: 0 },
+      );
+      expect(result.passed).toBe(false);
+      expect(result.max_new_failures).toBe(0);
+      expect(result.reasons).toEqual([
+        '4 cases regressed against the baseline (passed there, fail now), above the allowed 0: "a", "b", "c", "d"',
+      ]);
+    });
+
+    it('passes at the threshold', () => {
+      const result = evaluateGate(
+        { ...counts, regressions: { count: 4, ids: ['a', 'b', 'c', 'd'] } },
+        { ...lenient, maxNewFailures: 4 },
+      );
+      expect(result).toMatchObject({ passed: true, reasons: [], max_new_failures: 4 });
+    });
+
+    it('names at most ten ids and counts the rest', () => {
+      const ids = Array.from({ length: 100 }, (_, i) => `case-${i}`);
+      const result = evaluateGate(
+        { ...counts, regressions: { count: 250, ids } },
+        { ...lenient, maxNewFailures: 3 },
+      );
+      expect(result.reasons[0]).toMatch(
+        /^250 cases regressed .* above the allowed 3: "case-0", .*"case-9" and 240 more$/,
+      );
+    });
+
+    it('does not apply (and is not written) without a baseline', () => {
+      const result = evaluateGate(counts, { ...lenient, maxNewFailures: 0 });
+      expect(result.passed).toBe(true);
+      expect(result).not.toHaveProperty('max_new_failures');
+    });
+
+    it('refuses a negative or fractional threshold', () => {
+      expect(() => evaluateGate(counts, { maxNewFailures: -1 })).toThrow(
+        'maxNewFailures: -1 is not a whole number of cases (0 or more)',
+      );
+    });
+  });
+
   it('applies the defaults: no failure allowed, at least one case', () => {
     const result = evaluateGate({ total: 10, passed: 10, errored: 0 });
     expect(result).toEqual({

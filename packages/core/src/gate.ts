@@ -10,7 +10,15 @@ export interface GateCounts {
   readonly passed: number;
   /** SUBMIT_FAILED + TIMED_OUT + CANCELLED */
   readonly errored: number;
+  /**
+   * The regressions against a baseline, when the run was compared with one: their count and the first ids (named in
+   * the gate's reason). Without it `maxNewFailures` has nothing to count and does not apply.
+   */
+  readonly regressions?: { readonly count: number; readonly ids: readonly string[] } | undefined;
 }
+
+/** Most regressed case ids a gate reason names. */
+const MAX_NAMED_IDS = 10;
 
 /** Default highest allowed failure rate: no failure allowed. */
 export const DEFAULT_MAX_FAILURE_RATE = 0;
@@ -19,7 +27,8 @@ export const DEFAULT_MIN_CASES = 1;
 
 /**
  * Applies the gate (SPEC section 4). It fails when any of these holds:
- * `failure_rate > max_failure_rate`, `failed > max_failures`, `error_rate > max_error_rate`, `total < min_cases`.
+ * `failure_rate > max_failure_rate`, `failed > max_failures`, `error_rate > max_error_rate`, `total < min_cases`,
+ * `regressions > max_new_failures` (only when `counts.regressions` is given: a run compared with a baseline).
  * A value exactly at its threshold passes. Each failed condition gives one sentence with the figures, e.g.
  * `failure rate 12.5% (5 of 40) is above the allowed 0%`.
  *
@@ -32,6 +41,8 @@ export function evaluateGate(counts: GateCounts, options: GateOptions = {}): Gat
   const maxFailures = options.maxFailures ?? null;
   const maxErrorRate = options.maxErrorRate ?? null;
   const minCases = options.minCases ?? DEFAULT_MIN_CASES;
+  const maxNewFailures = options.maxNewFailures ?? null;
+  if (maxNewFailures !== null) checkCount(maxNewFailures, 'maxNewFailures');
   checkRate(maxFailureRate, 'maxFailureRate');
   if (maxErrorRate !== null) checkRate(maxErrorRate, 'maxErrorRate');
   if (maxFailures !== null) checkCount(maxFailures, 'maxFailures');
@@ -57,12 +68,22 @@ export function evaluateGate(counts: GateCounts, options: GateOptions = {}): Gat
   if (total < minCases) {
     reasons.push(`only ${cases(total)} ran, at least ${minCases} required`);
   }
+  const regressions = counts.regressions;
+  if (maxNewFailures !== null && regressions !== undefined && regressions.count > maxNewFailures) {
+    const named = regressions.ids.slice(0, MAX_NAMED_IDS).map((id) => JSON.stringify(id));
+    const more = regressions.count - named.length;
+    reasons.push(
+      `${cases(regressions.count)} regressed against the baseline (passed there, fail now), above the allowed ` +
+        `${maxNewFailures}: ${named.join(', ')}${more > 0 ? ` and ${more} more` : ''}`,
+    );
+  }
 
   return {
     max_failure_rate: maxFailureRate,
     max_failures: maxFailures,
     max_error_rate: maxErrorRate,
     min_cases: minCases,
+    ...(maxNewFailures !== null && regressions !== undefined ? { max_new_failures: maxNewFailures } : {}),
     passed: reasons.length === 0,
     reasons,
   };

@@ -62,6 +62,13 @@ export type { GateCounts } from './gate.js';
 export { formatDuration, parseDuration } from './duration.js';
 export { inShard, shardOf } from './shard.js';
 export { mergeResults } from './merge.js';
+export { checkBaseline, compareWithBaseline } from './compare/compare.js';
+export type { BaselineComparison, CompareOptions } from './compare/compare.js';
+export { applyBaseline } from './compare/apply.js';
+export type { ApplyBaselineOptions, ApplyBaselineResult } from './compare/apply.js';
+export { BASELINE_CASES_FILE, MAX_COMPARED_IDS } from './compare/details.js';
+export type { BaselineExcerpt, ComparisonDetails } from './compare/details.js';
+export type { BaselineCase } from './compare/read-baseline.js';
 export type { MergeOptions, MergeResult } from './merge.js';
 export type { ShardRef } from './shard.js';
 export { runBatch } from './engine/run.js';
@@ -138,10 +145,13 @@ export type {
   CaseError,
   CaseRecord,
   CaseStatus,
+  Comparison,
+  ComparisonBaseline,
   ExecutionStatus,
   GateOptions,
   GateResult,
   InputType,
+  RecordBaseline,
   Summary,
   WorkflowInput,
   WorkflowRef,

@@ -84,7 +84,8 @@ export async function mergeResults(options: MergeOptions): Promise<MergeResult> 
       }
       seen.add(record.id);
       previous = record.index;
-      yield record;
+      // A shard's comparison with its own baseline does not describe the merged set: `--baseline` compares anew.
+      yield { ...record, baseline: undefined };
     }
     if (seen.size !== first.dataset.cases) {
       throw new ConfigError(

@@ -101,6 +101,17 @@ export interface CaseRecord {
   readonly finished_at: string;
   readonly latency_ms: number | null;
   readonly execution_detail_url: string | null;
+  /**
+   * The same case in the baseline run (`--baseline`): its status and verdict, or null when the baseline has no case
+   * of this id (an added case). Absent when the run was not compared with a baseline.
+   */
+  readonly baseline?: RecordBaseline | null | undefined;
+}
+
+/** A case's outcome in the baseline run, as carried by {@link CaseRecord.baseline}. */
+export interface RecordBaseline {
+  readonly status: CaseStatus;
+  readonly passed: boolean;
 }
 
 /** Which workflow a run targets. */
@@ -120,6 +131,11 @@ export interface GateOptions {
   readonly maxErrorRate?: number | undefined;
   /** Fewest cases a run must have. @default 1 */
   readonly minCases?: number | undefined;
+  /**
+   * Highest allowed count of regressions (cases that passed in the baseline and fail now). Applies only to a run
+   * compared with a baseline; without one there is nothing to count. @default unset
+   */
+  readonly maxNewFailures?: number | undefined;
 }
 
 /** The gate as written in `summary.json`. */
@@ -128,6 +144,8 @@ export interface GateResult {
   readonly max_failures: number | null;
   readonly max_error_rate: number | null;
   readonly min_cases: number;
+  /** Present only when the run was compared with a baseline and `maxNewFailures` was set. */
+  readonly max_new_failures?: number | undefined;
   readonly passed: boolean;
   /** One sentence per failed condition; empty when the gate passed. */
   readonly reasons: readonly string[];
@@ -169,4 +187,44 @@ export interface Summary {
     readonly reason: 'fatal' | 'deadline' | 'interrupted';
     readonly message: string;
   } | null;
+  /** How this run compares with a baseline run (`--baseline DIR`); absent without one. */
+  readonly comparison?: Comparison | undefined;
+}
+
+/** Which run a comparison was made against (from its `summary.json`, plus what the caller knows of it). */
+export interface ComparisonBaseline {
+  readonly run_id: string;
+  readonly finished_at: string;
+  /** The SHA-256 of the baseline's dataset file, or null when it did not record one. */
+  readonly dataset_sha256: string | null;
+  readonly release_tag: string;
+  /** The commit the baseline ran on, when the caller knows it (the action does). */
+  readonly commit?: string | undefined;
+  /** A link to the baseline's workflow run, when the caller knows it. */
+  readonly run_url?: string | undefined;
+}
+
+/** `summary.json.comparison`: this run case by case against a baseline, matched by case id (SPEC section 4). */
+export interface Comparison {
+  readonly baseline: ComparisonBaseline;
+  /** True when the two runs' datasets differ (by SHA-256, or by case count when a hash is missing). */
+  readonly dataset_changed: boolean;
+  /** Passed in the baseline, fails now. */
+  readonly regressions: number;
+  /** Failed in the baseline, passes now. */
+  readonly fixes: number;
+  /** Failed in both. */
+  readonly still_failing: number;
+  /** Passed in both. */
+  readonly still_passing: number;
+  /** In this run only. */
+  readonly added: number;
+  /** In the baseline only (for a shard: among the cases of this shard). */
+  readonly removed: number;
+  /** The first 100 regressed case ids, in this run's order. */
+  readonly regressed_ids: readonly string[];
+  /** The first 100 fixed case ids, in this run's order. */
+  readonly fixed_ids: readonly string[];
+  /** This run's latency percentiles minus the baseline's, in ms (null when either is unknown). */
+  readonly latency: { readonly p50_delta_ms: number | null; readonly p95_delta_ms: number | null };
 }

@@ -3,8 +3,8 @@ import { z } from 'zod';
 import { ConfigError, mergeResults, parseRate } from '@vellum-batch/core';
 import type { CliIo } from '../cli.js';
 import type { ExitCode } from '../exit-codes.js';
-import { intFlag } from '../flags.js';
-import { exitCodeOf, printResult } from './run.js';
+import { baselineConfig, baselineFlags, intFlag } from '../flags.js';
+import { exitCodeOf, printResult, withBaseline } from './run.js';
 
 const rate = (name: string) =>
   z.string().transform((raw, ctx) => {
@@ -24,10 +24,11 @@ const mergeFlagsSchema = z
     maxFailures: intFlag('--max-failures', 0).optional(),
     maxErrorRate: rate('--max-error-rate').optional(),
     minCases: intFlag('--min-cases', 0),
+    ...baselineFlags,
   })
   .strict();
 
-/** Merges, gates and prints like `run`; exit code by the merged verdict (3 when a shard stopped on a fatal error). */
+/** Merges, compares with `--baseline` when given, gates and prints like `run`; exit code by the merged verdict (3 when a shard stopped on a fatal error). */
 export async function mergeCommand(
   dirs: readonly string[],
   raw: Record<string, unknown>,
@@ -36,7 +37,8 @@ export async function mergeCommand(
   const parsed = mergeFlagsSchema.safeParse(raw);
   if (!parsed.success) throw new ConfigError(parsed.error.issues.map((issue) => issue.message).join('\n'));
   const flags = parsed.data;
-  const result = await mergeResults({
+  const baseline = baselineConfig(flags);
+  const merged = await mergeResults({
     inputs: dirs,
     outDir: flags.out,
     gate: {
@@ -46,6 +48,7 @@ export async function mergeCommand(
       minCases: flags.minCases,
     },
   });
+  const result = await withBaseline(merged, baseline);
   printResult(result, { json: flags.json === true }, io);
   return exitCodeOf(result);
 }

@@ -1,7 +1,15 @@
 /** `vellum-batch run`: one batch against Vellum, gated. */
 import { readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ConfigError, createClient, createRetryLogger, readRecords, runBatch } from '@vellum-batch/core';
+import {
+  applyBaseline,
+  checkBaseline,
+  ConfigError,
+  createClient,
+  createRetryLogger,
+  readRecords,
+  runBatch,
+} from '@vellum-batch/core';
 import type { CaseRecord, RunBatchOptions, RunResult, VellumClient } from '@vellum-batch/core';
 import type { CliIo } from '../cli.js';
 import { EXIT } from '../exit-codes.js';
@@ -44,6 +52,16 @@ export async function runCommand(
     stdin: io.stdin ?? process.stdin,
   });
   try {
+    if (config.baseline !== null) {
+      // A wrong --baseline is a usage error found before anything is submitted.
+      await checkBaseline(config.baseline.dir, {
+        workflow: {
+          deployment_name: config.workflow.deploymentName ?? null,
+          deployment_id: config.workflow.deploymentId ?? null,
+        },
+        anyWorkflow: config.baseline.anyWorkflow,
+      });
+    }
     if (config.dryRun) {
       const client = createClient({
         apiKey,
@@ -78,7 +96,7 @@ async function execute(
   });
   for (const warning of client.warnings) io.stderr.write(`warning: ${warning}\n`);
   try {
-    const result = await withSignals(
+    const ran = await withSignals(
       io,
       (signal) =>
         runBatch({
@@ -94,6 +112,7 @@ async function execute(
       undefined,
       () => removeTemporaryFiles(config.out),
     );
+    const result = await withBaseline(ran, config.baseline);
     if (receiver !== null) io.stderr.write(`${describeWebhookStats(receiver.stats)}\n`);
     progress.finish(result.summary);
     if (config.json) io.stdout.write(`${JSON.stringify(result.summary, null, 2)}\n`);
@@ -166,6 +185,19 @@ function removeTemporaryFiles(outDir: string): void {
   }
 }
 
+/** Compares a finished run's out dir with `--baseline` (rewriting its files), or returns it as it is. */
+export async function withBaseline<R extends Pick<RunResult, 'summary' | 'outDir' | 'markdown'>>(
+  result: R,
+  baseline: RunConfig['baseline'],
+): Promise<R> {
+  if (baseline === null) return result;
+  const compared = await applyBaseline(result.outDir, baseline.dir, {
+    maxNewFailures: baseline.maxNewFailures,
+    anyWorkflow: baseline.anyWorkflow,
+  });
+  return { ...result, summary: compared.summary, outDir: compared.outDir, markdown: compared.markdown };
+}
+
 /** The exit code of a finished run (SPEC section 5). */
 export function exitCodeOf(result: Pick<RunResult, 'summary'>): ExitCode {
   const stopped = result.summary.stopped?.reason;
@@ -190,6 +222,16 @@ export function printResult(
     `${summary.verdict === 'pass' ? 'PASS' : 'FAIL'}: ${summary.passed}/${summary.total} passed, ${summary.failed} failed ` +
       `(${summary.rejected} rejected, ${summary.errored} errored) in ${(summary.duration_ms / 1000).toFixed(1)}s`,
   );
+  const c = summary.comparison;
+  if (c !== undefined) {
+    lines.push(
+      `compared with run ${c.baseline.run_id}: ${c.regressions} regressed, ${c.fixes} fixed, ` +
+        `${c.still_failing} still failing, ${c.added} added, ${c.removed} removed` +
+        (c.regressions > 0
+          ? ` (regressed: ${c.regressed_ids.slice(0, 10).join(', ')}${c.regressions > 10 ? ', …' : ''})`
+          : ''),
+    );
+  }
   for (const reason of summary.gate.reasons) lines.push(`  - ${reason}`);
   lines.push(`results: ${resolve(result.outDir)} (results.jsonl, summary.json, report.md, junit.xml)`);
   (config.json ? io.stderr : io.stdout).write(`${lines.join('\n')}\n`);

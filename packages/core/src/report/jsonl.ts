@@ -29,6 +29,11 @@ export function serializeRecord(record: CaseRecord): string {
     finished_at: record.finished_at,
     latency_ms: record.latency_ms,
     execution_detail_url: record.execution_detail_url,
+    // Only a run compared with a baseline carries it (JSON.stringify drops an undefined key).
+    baseline:
+      record.baseline === undefined || record.baseline === null
+        ? record.baseline
+        : { status: record.baseline.status, passed: record.baseline.passed },
   });
 }
 
@@ -70,6 +75,10 @@ const recordSchema = z.object({
   finished_at: isoDate,
   latency_ms: z.number().nonnegative().nullable(),
   execution_detail_url: z.string().nullable(),
+  baseline: z
+    .object({ status: z.enum(CASE_STATUSES), passed: z.boolean() })
+    .nullable()
+    .optional(),
 });
 
 /**
@@ -90,9 +99,10 @@ export function parseRecord(line: string): CaseRecord {
     const where = issue === undefined || issue.path.length === 0 ? '' : `${issue.path.join('.')}: `;
     throw new Error(`not a valid record: ${where}${issue?.message ?? 'invalid'}`, { cause: result.error });
   }
-  const r = result.data;
+  const { baseline, ...r } = result.data;
   return {
     ...r,
+    ...(baseline === undefined ? {} : { baseline }),
     assertions: r.assertions.map((a): AssertionResult => {
       const out: AssertionResult = {
         output: a.output,

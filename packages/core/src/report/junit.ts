@@ -37,6 +37,8 @@ export function escapeXmlAttribute(text: string): string {
  * holding one `testcase` per record, in the order given. A case that did not pass gets a `failure`
  * (type = its status, message = the error or the failed assertions), or an `error` instead when it
  * ended on our side (SUBMIT_FAILED, TIMED_OUT, CANCELLED); `system-out` carries the execution link.
+ * A regression against a baseline (it passed there) has its message prefixed `REGRESSION: ` and a property
+ * `regression` = `true`; every case compared with a baseline carries `baseline.status` and `baseline.passed`.
  * Suite counts come from `summary`. The file is written as the records arrive, never held whole.
  *
  * @param file - The file to write (replaced if it exists).
@@ -92,9 +94,19 @@ export async function writeJunit(
 function testcase(record: CaseRecord, classname: string): string {
   const time = record.latency_ms === null ? '0' : seconds(record.latency_ms);
   let xml = `    <testcase classname="${classname}" name="${escapeXmlAttribute(record.id)}" time="${time}">\n`;
+  const baseline = record.baseline ?? null;
+  const regression = baseline !== null && baseline.passed && !record.passed;
+  if (baseline !== null) {
+    xml += `      <properties>\n`;
+    if (regression) xml += `        <property name="regression" value="true"/>\n`;
+    xml += `        <property name="baseline.status" value="${baseline.status}"/>\n`;
+    xml += `        <property name="baseline.passed" value="${String(baseline.passed)}"/>\n`;
+    xml += `      </properties>\n`;
+  }
   if (!record.passed) {
     const element = ERRORED_STATUSES.has(record.status) ? 'error' : 'failure';
-    const message = escapeXmlAttribute(truncate(failureReason(record), MAX_MESSAGE));
+    const reason = `${regression ? 'REGRESSION: ' : ''}${failureReason(record)}`;
+    const message = escapeXmlAttribute(truncate(reason, MAX_MESSAGE));
     const body = escapeXmlText(truncate(failureBody(record), MAX_BODY));
     xml += `      <${element} message="${message}" type="${record.status}">${body}</${element}>\n`;
   }

@@ -3,8 +3,10 @@
  */
 import { formatDuration } from '../duration.js';
 import { formatRate } from '../gate.js';
+import type { ComparisonDetails } from '../compare/details.js';
 import type { CaseRecord, Summary } from '../types.js';
 import { outcomeBar } from './bar.js';
+import { renderComparison } from './comparison-markdown.js';
 import { failureReason, truncate, workflowLabel } from './format.js';
 import { groupFailures } from './groups.js';
 import type { FailureGroup } from './groups.js';
@@ -34,6 +36,8 @@ export interface MarkdownOptions {
   readonly maxFailures?: number | undefined;
   /** The name in the heading. @default 'vellum-batch' */
   readonly title?: string | undefined;
+  /** The first regressions and fixes, shown when `summary.comparison` is set. @default counts only */
+  readonly comparison?: ComparisonDetails | undefined;
 }
 
 /** Default of {@link MarkdownOptions.maxFailures}. */
@@ -76,6 +80,7 @@ export function renderMarkdown(
     headingSection(summary, options.title ?? 'vellum-batch'),
     linksSection(options, artifact),
     gateSection(summary),
+    renderComparison(summary, options.comparison),
     stoppedSection(summary),
     countsSection(summary),
     outcomeBar(summary),

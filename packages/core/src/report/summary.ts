@@ -3,7 +3,7 @@
  * built from a stream of records without holding them.
  */
 import { evaluateGate } from '../gate.js';
-import type { CaseRecord, CaseStatus, GateOptions, Summary, WorkflowRef } from '../types.js';
+import type { CaseRecord, CaseStatus, Comparison, GateOptions, Summary, WorkflowRef } from '../types.js';
 
 /** What the summary needs beyond the records themselves. */
 export interface SummaryMeta {
@@ -21,6 +21,11 @@ export interface SummaryMeta {
   readonly stopped: Summary['stopped'];
   /** Gate thresholds. @default `{ maxFailureRate: 0, minCases: 1 }` */
   readonly gate?: GateOptions | undefined;
+  /**
+   * The comparison with a baseline (from {@link compareWithBaseline}): written as `comparison`, and its regressions
+   * are what the gate's `maxNewFailures` counts. @default none
+   */
+  readonly comparison?: Comparison | undefined;
 }
 
 /**
@@ -60,7 +65,10 @@ export class SummaryBuilder {
     const failed = total - passed;
     const s = this.#byStatus;
     const errored = s.SUBMIT_FAILED + s.TIMED_OUT + s.CANCELLED;
-    const gate = evaluateGate({ total, passed, errored }, meta.gate);
+    const comparison = meta.comparison;
+    const regressions =
+      comparison === undefined ? undefined : { count: comparison.regressions, ids: comparison.regressed_ids };
+    const gate = evaluateGate({ total, passed, errored, regressions }, meta.gate);
     const sorted = Float64Array.from(this.#latencies).sort();
     return {
       total,
@@ -91,6 +99,7 @@ export class SummaryBuilder {
       },
       api_calls: meta.apiCalls,
       stopped: meta.stopped,
+      ...(comparison === undefined ? {} : { comparison }),
     };
   }
 }

@@ -3,6 +3,8 @@
  */
 import { access, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { MAX_COMPARED_IDS, readBaselineExcerpts } from '../compare/details.js';
+import type { ComparisonDetails } from '../compare/details.js';
 import type { CaseRecord, Summary } from '../types.js';
 import { readRecords } from './jsonl.js';
 import { writeJunit } from './junit.js';
@@ -28,7 +30,9 @@ export interface WriteReportsOptions {
  * Writes `summary.json` (pretty, 2 spaces), `report.md` and `junit.xml` into `outDir`, reading the records
  * back from `${outDir}/results.jsonl` as a stream (a missing file counts as no records). Each file is written
  * atomically: to `name.tmp`, then renamed. Memory stays bounded: only the first `maxFailures` failing
- * records are kept for the report; every failing record is counted in the failures by reason.
+ * records are kept for the report; every failing record is counted in the failures by reason. When
+ * `summary.comparison` is set, the report also shows the first regressions (this run's record beside the baseline's
+ * side, read from `baseline-cases.jsonl`) and the first fixes.
  *
  * @returns The report's Markdown text (the same as `report.md`).
  * @throws Error naming the file and line when `results.jsonl` holds an invalid record.
@@ -47,21 +51,38 @@ export async function writeReports(
   const source = (await exists(resultsFile)) ? readRecords(resultsFile) : noRecords();
   const failures: CaseRecord[] = [];
   const groups = new FailureGroups();
+  const compared = summary.comparison !== undefined;
+  const regressions: CaseRecord[] = [];
+  const fixes: CaseRecord[] = [];
   async function* collectFailures(): AsyncIterable<CaseRecord> {
     for await (const record of source) {
       groups.add(record);
       if (!record.passed && failures.length < maxFailures) failures.push(record);
+      if (compared && record.baseline !== undefined && record.baseline !== null) {
+        if (record.baseline.passed && !record.passed && regressions.length < MAX_COMPARED_IDS)
+          regressions.push(record);
+        if (!record.baseline.passed && record.passed && fixes.length < MAX_COMPARED_IDS) fixes.push(record);
+      }
       yield record;
     }
   }
   await writeAtomic(join(outDir, 'junit.xml'), (tmp) => writeJunit(tmp, collectFailures(), summary));
 
+  let comparison: ComparisonDetails | undefined;
+  if (compared) {
+    const excerpts = await readBaselineExcerpts(outDir);
+    comparison = {
+      regressions: regressions.map((record) => ({ record, baseline: excerpts.get(record.id) ?? null })),
+      fixes,
+    };
+  }
   const markdown = renderMarkdown(summary, failures, {
     artifactUrl: options.artifactUrl,
     commit: options.commit,
     runUrl: options.runUrl,
     groups: groups.groups(),
     maxFailures,
+    comparison,
   });
   await writeAtomic(join(outDir, 'report.md'), (tmp) => writeFile(tmp, markdown));
   return { markdown };
