@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Writes the inputs and outputs tables of action/README.md from action/action.yml, between the markers
+// Writes the inputs and outputs tables of action/README.md from the repository root's action.yml, between the markers
 // <!-- inputs:start --> / <!-- inputs:end --> and <!-- outputs:start --> / <!-- outputs:end -->.
 //
 //   node action/scripts/gen-docs.mjs            update the README in place
@@ -11,7 +11,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const ACTION_YML = fileURLToPath(new URL('../action.yml', import.meta.url));
+const ACTION_YML = fileURLToPath(new URL('../../action.yml', import.meta.url));
 const README = fileURLToPath(new URL('../README.md', import.meta.url));
 
 /**

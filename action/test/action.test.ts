@@ -13,10 +13,13 @@ import { startFakeGitHub } from './fakes/github-api.js';
 import type { FakeGitHub } from './fakes/github-api.js';
 import { readZip } from './fakes/zip.js';
 import {
+  ACTION_YML,
+  actionRuns,
   BUNDLE,
   decodeCommands,
   HEAD_SHA,
   MERGE_SHA,
+  REPO_ROOT,
   NODE24,
   pullRequestEvent,
   runAction,
@@ -132,6 +135,16 @@ function commentCalls(): string[] {
 }
 
 describe('the bundled action', () => {
+  it('is what action.yml at the repository root starts: node24 running action/dist/index.js', () => {
+    // `uses: OWNER/vellum-batch@v1` reads the root action.yml (also for the Marketplace's branding).
+    expect(actionRuns()).toEqual({ using: 'node24', main: 'action/dist/index.js' });
+    expect(BUNDLE).toBe(join(REPO_ROOT, 'action', 'dist', 'index.js'));
+    expect(existsSync(BUNDLE)).toBe(true);
+    expect(readFileSync(ACTION_YML, 'utf8')).toMatch(/^branding:\n {2}icon: '[\w-]+'\n {2}color: '\w+'$/m);
+    expect(existsSync(join(REPO_ROOT, 'action', 'action.yml'))).toBe(false);
+    expect(() => actionRuns("name: 'x'\nruns:\n  using: 'node24'\n")).toThrow('runs.main not found');
+  });
+
   it('passes the gate under Node 24: exit 0, outputs, summary, comment and artifact', async () => {
     expect(existsSync(NODE24)).toBe(true);
     const dataset = await ws.file('cases.jsonl', jsonl(passingCases));

@@ -12,7 +12,7 @@ import { INPUT_NAMES } from '../src/inputs.js';
 import { OUTPUT_NAMES } from '../src/summary.js';
 
 const SCRIPT = fileURLToPath(new URL('../scripts/gen-docs.mjs', import.meta.url));
-const ACTION_YML = fileURLToPath(new URL('../action.yml', import.meta.url));
+const ACTION_YML = fileURLToPath(new URL('../../action.yml', import.meta.url));
 const README = fileURLToPath(new URL('../README.md', import.meta.url));
 
 let dir: string;

