@@ -10,6 +10,8 @@ import {
   parseCount,
   parseExternalIdPrefix,
   parseHttpUrl,
+  DEFAULT_API_URL,
+  DEFAULT_PREDICT_URL,
   parseRate,
   parseReleaseTag,
   parseShard,
@@ -42,6 +44,8 @@ export const INPUT_NAMES = [
   'comment',
   'github-token',
   'base-url',
+  'predict-url',
+  'api-url',
   'external-id-prefix',
   'fail-on-gate',
   'repeat',
@@ -117,7 +121,8 @@ export interface RunInputs extends ReportInputs {
   /** This job's shard (1-based), or null for the whole dataset. @default null */
   readonly shard: { readonly index: number; readonly count: number } | null;
   /** @default $VELLUM_BASE_URL, else 'https://predict.vellum.ai' */
-  readonly baseUrl: string | undefined;
+  /** One URL for both Vellum hosts, each host alone, or undefined for Vellum's own. */
+  readonly baseUrl: string | { readonly predict: string; readonly api: string } | undefined;
   /** @default `gh-{run id}-{run attempt}-` (+ `s{i}-` for a shard) */
   readonly externalIdPrefix: string | undefined;
   /** Run each case this many times. @default unset: once */
@@ -146,6 +151,8 @@ const RUN_ONLY_INPUTS = [
   'execution-timeout',
   'shard',
   'base-url',
+  'predict-url',
+  'api-url',
   'external-id-prefix',
   'repeat',
   'min-pass',
@@ -240,6 +247,8 @@ const schema = z.object({
   comment: oneOf('comment', COMMENT_MODES, 'auto'),
   'github-token': raw.transform((v) => v ?? ''),
   'base-url': parsedInput('base-url', parseHttpUrl),
+  'predict-url': parsedInput('predict-url', parseHttpUrl),
+  'api-url': parsedInput('api-url', parseHttpUrl),
   'external-id-prefix': parsedInput('external-id-prefix', parseExternalIdPrefix),
   'fail-on-gate': boolInput('fail-on-gate', true),
   repeat: intInput('repeat', COUNT_RANGES.repeat),
@@ -318,9 +327,17 @@ export function parseInputs(read: InputReader, env: NodeJS.ProcessEnv = process.
   if (v['min-pass'] !== undefined && v.repeat !== undefined && v['min-pass'] > v.repeat) {
     issues.push(`input min-pass: ${v['min-pass']} is more than repeat (${v.repeat})`);
   }
+  if (v['base-url'] !== undefined && (v['predict-url'] ?? v['api-url']) !== undefined) {
+    issues.push('input base-url stands for both hosts: give it, or predict-url and api-url, not both');
+  }
   if (issues.length > 0) throw new ConfigError(problems(issues));
 
-  const baseUrlFromEnv = env['VELLUM_BASE_URL']?.trim();
+  const fromEnv = (name: string): string | undefined => {
+    const value = env[name]?.trim();
+    return value === undefined || value === '' ? undefined : value;
+  };
+  const predictUrl = v['predict-url'] ?? fromEnv('VELLUM_PREDICT_URL');
+  const apiUrl = v['api-url'] ?? fromEnv('VELLUM_API_URL');
   return {
     mode: 'run',
     ...report,
@@ -337,7 +354,10 @@ export function parseInputs(read: InputReader, env: NodeJS.ProcessEnv = process.
     track: 'poll',
     shard: v.shard ?? null,
     baseUrl:
-      v['base-url'] ?? (baseUrlFromEnv === undefined || baseUrlFromEnv === '' ? undefined : baseUrlFromEnv),
+      v['base-url'] ??
+      (predictUrl === undefined && apiUrl === undefined
+        ? fromEnv('VELLUM_BASE_URL')
+        : { predict: predictUrl ?? DEFAULT_PREDICT_URL, api: apiUrl ?? DEFAULT_API_URL }),
     externalIdPrefix: v['external-id-prefix'],
     repeat: v.repeat,
     minPass: v['min-pass'] ?? v.repeat,
