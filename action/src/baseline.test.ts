@@ -330,6 +330,7 @@ describe('runAction with baseline: auto', () => {
       out: join(dir, 'out'),
       'max-failure-rate': '100%',
       'max-new-failures': '0',
+      'artifact-name': 'vellum-batch-results',
       'github-token': TOKEN,
     };
     const downloads: unknown[] = [];

@@ -169,7 +169,7 @@ describe('parseInputs', () => {
       'input baseline: "a/b" is not auto, none',
     );
     expect(parseError({ ...minimal, 'max-new-failures': '-1' }).message).toContain(
-      'input max-new-failures: "-1" is not a whole number of at least 0',
+      'input max-new-failures: "-1" is not a whole number: write it in decimal digits, 0 or more',
     );
   });
 

@@ -301,7 +301,20 @@ describe('runAction in mode: merge', () => {
     const file = await dataset(cases.slice(0, 12));
     const store = dirArtifacts(join(dir, 'store'));
     await shardJob(store, file, '1/2');
-    await shardJob(store, file, '2/2', { signal: AbortSignal.abort() });
+    // Cancelled once the run has started (an abort before the deployment read ends the step with nothing to upload).
+    // Its executions never finish, so the cancel always finds them running.
+    vellum.setFaults({ neverFinishRate: 1 });
+    const cancel = new AbortController();
+    const created = vellum.stats.executionsCreated;
+    const watch = setInterval(() => {
+      if (vellum.stats.executionsCreated > created) cancel.abort();
+    }, 1);
+    try {
+      await shardJob(store, file, '2/2', { signal: cancel.signal });
+    } finally {
+      clearInterval(watch);
+      vellum.setFaults({ neverFinishRate: 0 });
+    }
     await shardJob(store, file, '2/2', { attempt: 2 });
     expect(store.names()).toEqual([
       'evals-shard-1-of-2',

@@ -8,8 +8,8 @@ import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as core from '@actions/core';
-import { DefaultArtifactClient } from '@actions/artifact';
-import { getOctokit } from '@actions/github';
+import { actionsIo } from './actions-io.js';
+import { progressLogger } from './progress.js';
 import {
   createClient,
   DatasetError,
@@ -20,7 +20,7 @@ import {
   VellumBatchError,
   writeReports,
 } from '@vellum-batch/core';
-import type { RunEvent, Summary, VellumClient, WriteReportsOptions } from '@vellum-batch/core';
+import type { Summary, VellumClient, WriteReportsOptions } from '@vellum-batch/core';
 import { artifactName, uploadResults } from './artifact.js';
 import { compareWithBaseBranch, restGet, withNote } from './baseline.js';
 import type { ArtifactUploader } from './artifact.js';
@@ -34,7 +34,7 @@ import { parseInputs } from './inputs.js';
 import type { ActionInputs, InputName, MergeInputs, RunInputs } from './inputs.js';
 import { downloadShards } from './shards.js';
 import type { ArtifactDownloader } from './shards.js';
-import { conclusionOf, errorSummary, finalLine, fitJobSummary, outputsOf, progressLine } from './summary.js';
+import { conclusionOf, errorSummary, finalLine, fitJobSummary, outputsOf } from './summary.js';
 import type { OutputName } from './summary.js';
 
 /** Everything {@link runAction} needs from the runner; `@actions/*` in the action, fakes in tests. */
@@ -60,9 +60,6 @@ interface Outcome {
   /** Why the run was not compared with a baseline, shown under the report's heading. @default none */
   readonly note?: string | undefined;
 }
-
-/** How often a progress line is logged while the run goes, in ms. */
-const PROGRESS_EVERY_MS = 5_000;
 
 /**
  * Runs the action with the real `@actions/*` and the process's signals. Never rejects: every failure ends in
@@ -134,7 +131,7 @@ export async function runAction(io: ActionIo, env: NodeJS.ProcessEnv, signal?: A
     return;
   }
 
-  result = await compareOnce(io, env, inputs, context, result);
+  result = await compareOnce(io, env, inputs, context, identity, result);
   try {
     await present(io, env, inputs, context, identity, result);
   } catch (error) {
@@ -240,11 +237,13 @@ async function compareOnce(
   env: NodeJS.ProcessEnv,
   inputs: ActionInputs,
   context: RunContext,
+  identity: StepIdentity,
   result: Outcome,
 ): Promise<Outcome> {
   const outcome = await compareWithBaseBranch({
     baseline: inputs.baseline,
-    artifactName: inputs.artifactName,
+    // The base branch's run uploaded under the same (stable, per-job) name this step uploads under.
+    artifactName: artifactBase(inputs, identity, io.getInput('artifact-name')),
     outDir: result.outDir,
     tempDir: env['RUNNER_TEMP'] || tmpdir(),
     maxNewFailures: inputs.maxNewFailures,
@@ -379,73 +378,6 @@ async function writeComment(
   }
   io.info(`${outcome.kind} the PR comment: ${outcome.url}`);
   return outcome.url;
-}
-
-/**
- * Logs the start, a progress line every few seconds, the server's limit and why a run stops. The last line is
- * {@link finalLine}, from the summary: the engine counts a case finished before its execution leaves `running`,
- * so a line written on the last record could read `1 running` after the end.
- */
-function progressLogger(io: ActionIo): (event: RunEvent) => void {
-  let last = 0;
-  return (event) => {
-    switch (event.type) {
-      case 'started':
-        io.info(`run ${event.runId} started: ${event.progress.total} cases`);
-        last = Date.now();
-        return;
-      case 'server-limit':
-        io.info(`Vellum is running at most ${event.limit} executions at once for this workspace`);
-        return;
-      case 'stopping':
-        io.warning(`stopping (${event.reason}): ${event.message}`);
-        return;
-      default: {
-        const now = Date.now();
-        const p = event.progress;
-        if (now - last >= PROGRESS_EVERY_MS && p.finished < p.total) {
-          last = now;
-          io.info(progressLine(p));
-        }
-      }
-    }
-  };
-}
-
-/** The real I/O: `@actions/core`, `@actions/artifact`, `@actions/github`. */
-function actionsIo(): ActionIo {
-  return {
-    getInput: (name) => core.getInput(name),
-    setSecret: (secret) => core.setSecret(secret),
-    setOutput: (name, value) => core.setOutput(name, value),
-    info: (message) => core.info(message),
-    warning: (message) => core.warning(message),
-    setFailed: (message) => core.setFailed(message),
-    writeSummary: async (markdown) => {
-      if (!process.env['GITHUB_STEP_SUMMARY']) return;
-      await core.summary.addRaw(markdown, true).write();
-    },
-    artifactClient: () => new DefaultArtifactClient(),
-    commentsApi: (token, repository) => octokitComments(token, repository),
-  };
-}
-
-function octokitComments(token: string, repository: string): CommentsApi {
-  const octokit = getOctokit(token);
-  const [owner = '', repo = ''] = repository.split('/');
-  return {
-    list: (issueNumber) =>
-      octokit.paginate(octokit.rest.issues.listComments, {
-        owner,
-        repo,
-        issue_number: issueNumber,
-        per_page: 100,
-      }),
-    create: async (issueNumber, body) =>
-      (await octokit.rest.issues.createComment({ owner, repo, issue_number: issueNumber, body })).data,
-    update: async (commentId, body) =>
-      (await octokit.rest.issues.updateComment({ owner, repo, comment_id: commentId, body })).data,
-  };
 }
 
 async function safely(io: ActionIo, step: () => Promise<void>): Promise<void> {

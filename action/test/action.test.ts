@@ -294,13 +294,16 @@ describe('the bundled action', () => {
     expectNoKey(result);
   });
 
-  it('reports a bad key as a harness error, not a gate failure, and still uploads what it has', async () => {
+  it('reports a bad key as a harness error found before anything is submitted, not a gate failure', async () => {
     const dataset = await ws.file('cases.jsonl', jsonl(passingCases));
     const result = await runAction(setup(dataset, { with: { 'api-key': 'vk-wrong-key' } }));
     expect(result.code).toBe(1);
-    expect(result.stdout).toMatch(/::error::vellum-batch could not run the batch: .*403/);
+    expect(result.stdout).toMatch(
+      /::error::vellum-batch could not start, nothing was submitted: GET \/v1\/workflow-deployments\/support-bot answered 403/,
+    );
     expect(result.stdout).not.toContain('gate failed');
-    expect(resultsArtifact()?.finalized).toBe(true);
+    // The key is refused by the deployment read: there are no results to upload.
+    expect(resultsArtifact()).toBeUndefined();
     expect(visibleLog(result.stdout)).not.toContain('vk-wrong-key');
   });
 

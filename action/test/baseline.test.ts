@@ -72,6 +72,8 @@ function setup(dataset: string, overrides: Partial<RunnerSetup>): RunnerSetup {
       'github-token': TOKEN,
       'max-failure-rate': '100%',
       'max-new-failures': '0',
+      // Named, so the test can find it; unnamed, each job uploads under its own stable name, found the same way.
+      'artifact-name': 'vellum-batch-results',
       ...overrides.inputs,
     },
   };

@@ -60,6 +60,19 @@ export function renderFinalReport(input: FinalReportInput): string {
       `(${details.join(', ')}) in ${formatDuration(summary.duration_ms)}`,
   );
   for (const reason of summary.gate.reasons) lines.push(`  - ${reason}`);
+  const c = summary.comparison;
+  if (c !== undefined) {
+    lines.push(
+      cut(
+        `compared with run ${c.baseline.run_id}: ${c.regressions} regressed, ${c.fixes} fixed, ` +
+          `${c.still_failing} still failing, ${c.added} added, ${c.removed} removed` +
+          (c.regressions > 0
+            ? ` (regressed: ${c.regressed_ids.slice(0, 10).join(', ')}${c.regressions > 10 ? ', …' : ''})`
+            : ''),
+        room,
+      ),
+    );
+  }
 
   const listed = input.failures.slice(0, MAX_LISTED_FAILURES);
   if (listed.length > 0) {

@@ -77,7 +77,9 @@ describe('parseRunFlags', () => {
       gate: { maxFailureRate: 0, minCases: 1 },
       track: 'poll',
       webhook: null,
-      baseUrl: 'https://predict.vellum.ai',
+      baseUrl: undefined,
+      mode: 'fresh',
+      fresh: false,
     });
   });
 

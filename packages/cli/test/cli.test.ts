@@ -255,6 +255,36 @@ describe('vellum-batch run: config file, standard input and the end of a run', (
       .join('');
   }
 
+  it('--dry-run reads the deployment with the key and prints the plan: exit 0 or 3, never a submit', async () => {
+    const dataset = join(dir, 'two.csv');
+    await writeFile(dataset, 'id,query,expected.category\na,hello,greeting\nb,refund please,billing\n');
+    const args = (workflow: string) => [
+      'run',
+      '--dataset',
+      dataset,
+      '--workflow',
+      workflow,
+      '--base-url',
+      fake.url,
+      '--out',
+      join(dir, 'o'),
+      '--dry-run',
+    ];
+    const good = await runCli(args('demo'), { env: { VELLUM_API_KEY: KEY } });
+    expect(good.code).toBe(0);
+    expect(good.stderr).toContain('dry run: nothing was submitted');
+    expect(good.stderr).toMatch(/cases: +2 valid in /);
+    expect(good.stderr).toMatch(/deployment: +demo \([0-9a-f-]{36}\), release tag LATEST/);
+    const wrongKey = await runCli(args('demo'), { env: { VELLUM_API_KEY: 'not-the-key' } });
+    expect(wrongKey.code).toBe(3);
+    expect(wrongKey.stderr).toMatch(/Vellum refused the API key \(403/);
+    expect(wrongKey.stderr).not.toContain('not-the-key');
+    const unknown = await runCli(args('ghost'), { env: { VELLUM_API_KEY: KEY } });
+    expect(unknown.code).toBe(3);
+    expect(unknown.stderr).toMatch(/does not know this workflow deployment .*ghost/);
+    expect(fake.stats.requests.submit).toBe(0);
+  });
+
   it('reads --dataset - from a pipe, names it <stdin>, removes its spool, and lists the failing cases', async () => {
     const tmp = join(dir, 'tmp');
     await mkdir(tmp);
@@ -370,14 +400,6 @@ describe('vellum-batch usage errors', () => {
     expect(badFlags.code).toBe(2);
     expect(badFlags.stderr).toContain('--timeout: "10x" is not a duration');
     expect(badFlags.stderr).toContain('--shard: "0/3" is not a shard');
-  });
-
-  it('checks everything and submits nothing with --dry-run', async () => {
-    const dataset = join(dir, 'two.csv');
-    await writeFile(dataset, 'id,query,expected.category\na,hello,greeting\nb,refund please,billing\n');
-    const result = await runCli(['run', '--dataset', dataset, '--workflow', 'w', '--dry-run']);
-    expect(result.code).toBe(0);
-    expect(result.stderr).toContain('dry run: 2 cases');
   });
 });
 
