@@ -170,7 +170,6 @@ describe('hybrid tracking with the testkit sending webhooks', () => {
     for (const record of records)
       expect(record.outputs).toEqual(fake.byExternalId(record.external_id)!.outputs);
     const webhooks = fake.stats.webhooks;
-    const perExecution = fake.stats.requests.status / n;
     expect(webhooks.dropped).toBeGreaterThan(50);
     expect(webhooks.duplicated).toBeGreaterThan(50);
     expect(server.stats.refused).toBe(webhooks.failed);

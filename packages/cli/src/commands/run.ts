@@ -86,7 +86,6 @@ async function execute(
   io: CliIo,
   context: RunContext,
 ): Promise<ExitCode> {
-  const { dataset } = input;
   const receiver = config.webhook === null ? null : await startReceiver(config, config.webhook, io);
   const progress = new ProgressReporter({ stream: io.stderr });
   const client = createClient({
