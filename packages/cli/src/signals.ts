@@ -10,6 +10,36 @@ import { EXIT } from './exit-codes.js';
  * @param exit How to leave at once. @default process.exit
  * @param beforeExit Called just before `exit` (to remove half-written files).
  */
+/** Commands handling their own signals at the moment (a run under {@link withSignals}, the fake server). */
+let activeRuns = 0;
+
+/** Takes SIGINT and SIGTERM over from {@link exitOnEarlySignals} until the returned function is called. */
+export function claimSignals(): () => void {
+  activeRuns += 1;
+  let released = false;
+  return () => {
+    if (!released) activeRuns -= 1;
+    released = true;
+  };
+}
+
+/**
+ * Until a run starts, SIGINT and SIGTERM end the process at once with exit 130 (SPEC section 5: interrupted), without
+ * a stack: nothing was submitted yet. Called once by the `vellum-batch` entry point.
+ */
+export function exitOnEarlySignals(
+  io: CliIo,
+  exit: (code: number) => void = (code) => process.exit(code),
+): void {
+  const onSignal = (name: NodeJS.Signals): void => {
+    if (activeRuns > 0) return;
+    io.stderr.write(`\n${name}: interrupted before the run started; nothing was submitted\n`);
+    exit(EXIT.interrupted);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+}
+
 export async function withSignals<T>(
   io: CliIo,
   task: (signal: AbortSignal) => Promise<T>,
@@ -29,9 +59,11 @@ export async function withSignals<T>(
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  const release = claimSignals();
   try {
     return await task(controller.signal);
   } finally {
+    release();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }

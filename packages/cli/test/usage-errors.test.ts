@@ -198,6 +198,21 @@ const CASES: Case[] = [
       /key\.config\.json: "api-key": secrets never go in the config file; set the API key in the environment variable VELLUM_API_KEY/,
   },
   {
+    name: 'an out dir on a special file system (/proc): one sentence, no spin',
+    args: (d) => [...run(d), '--out', '/proc/vellum-batch-out'],
+    message: /^vellum-batch: cannot write to the out dir \/proc\/vellum-batch-out: .*; nothing was submitted\n$/,
+  },
+  {
+    name: 'an out dir that is a file',
+    args: (d) => [...run(d), '--out', d('good.jsonl')],
+    message: /^vellum-batch: the out dir .*good\.jsonl is a file, not a directory; nothing was submitted\n$/,
+  },
+  {
+    name: 'an out dir under a file',
+    args: (d) => [...run(d), '--out', join(d('good.jsonl'), 'sub')],
+    message: /a part of the path is a file \(ENOTDIR\); nothing was submitted\n$/,
+  },
+  {
     name: 'bad line on standard input',
     args: (d) => [...run(d).slice(0, 1), '--dataset', '-', ...run(d).slice(3)],
     input: `${JSON.stringify({ id: 'a', inputs: { q: 'x' } })}\n{"id": "b", "inputs": \n`,

@@ -4,6 +4,7 @@ import { ConfigError } from '@vellum-batch/core';
 import { startFakeVellum } from '@vellum-batch/testkit';
 import type { FakeVellumOptions } from '@vellum-batch/testkit';
 import type { CliIo } from '../cli.js';
+import { claimSignals } from '../signals.js';
 import { EXIT } from '../exit-codes.js';
 import type { ExitCode } from '../exit-codes.js';
 import { intFlag } from '../flags.js';
@@ -106,10 +107,12 @@ export async function fakeServerCommand(raw: Record<string, unknown>, io: CliIo)
   io.stderr.write(
     `fake Vellum API listening on ${server.url} (deployments: ${(options.deployments ?? []).map((d) => (typeof d === 'string' ? d : d.name)).join(', ')}); Ctrl-C stops it\n`,
   );
+  const release = claimSignals();
   await new Promise<void>((resolve) => {
     const stop = (): void => {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
+      release();
       resolve();
     };
     process.on('SIGINT', stop);

@@ -110,7 +110,7 @@ export async function checkOutDir(outDir: string): Promise<string | null> {
       }
       return null;
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') return ioError(outDir, error).message;
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') return ioError(outDir, error, false).message;
       const parent = resolve(path, '..');
       if (parent === path) return null;
       path = parent;
@@ -121,10 +121,23 @@ export async function checkOutDir(outDir: string): Promise<string | null> {
 async function prepareOutDir(outDir: string): Promise<void> {
   const problem = await checkOutDir(outDir);
   if (problem !== null) throw new OutDirError(`${problem}; nothing was submitted`, true);
-  try {
-    await mkdir(outDir, { recursive: true });
-  } catch (error) {
-    throw ioError(outDir, error);
+  // One level at a time, not `recursive: true`: on special file systems (`/proc`) Node's recursive mkdir spins.
+  const missing: string[] = [];
+  for (let path = resolve(outDir); ; path = resolve(path, '..')) {
+    try {
+      await stat(path);
+      break;
+    } catch {
+      missing.unshift(path);
+      if (resolve(path, '..') === path) break;
+    }
+  }
+  for (const path of missing) {
+    try {
+      await mkdir(path);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw ioError(outDir, error);
+    }
   }
 }
 
