@@ -200,7 +200,8 @@ const CASES: Case[] = [
   {
     name: 'an out dir on a special file system (/proc): one sentence, no spin',
     args: (d) => [...run(d), '--out', '/proc/vellum-batch-out'],
-    message: /^vellum-batch: cannot write to the out dir \/proc\/vellum-batch-out: .*; nothing was submitted\n$/,
+    message:
+      /^vellum-batch: cannot write to the out dir \/proc\/vellum-batch-out: .*; nothing was submitted\n$/,
   },
   {
     name: 'an out dir that is a file',
