@@ -159,6 +159,25 @@ describe('the engine on a manual clock', () => {
     expect(o.vellum.executions).toHaveLength(6);
   });
 
+  it('stops as fatal, resumably, when Vellum cannot be reached mid-run, instead of failing every case', async () => {
+    const o = await run(40, { durationMs: () => 500, unreachableAfter: 5 }, { concurrency: 4 });
+    expect(o.records).toHaveLength(40);
+    // The 5 executions started are all in the records (finished, or cancelled while running: resume tracks them).
+    expect(o.records.filter((r) => r.execution_id !== null)).toHaveLength(5);
+    const fulfilled = o.records.filter((r) => r.status === 'FULFILLED').length;
+    expect(o.records.filter((r) => r.status === 'SUBMIT_FAILED')).toHaveLength(0);
+    const summary = JSON.parse(await readFile(join(dir, 'summary.json'), 'utf8')) as {
+      stopped: { reason: string; message: string } | null;
+    };
+    expect(summary.stopped?.reason).toBe('fatal');
+    expect(summary.stopped?.message).toMatch(/^Vellum cannot be reached: .*ECONNREFUSED/);
+    const journal = (await readFile(join(dir, 'journal.jsonl'), 'utf8')).trim().split('\n');
+    const provisional = journal
+      .map((l) => JSON.parse(l) as { t: string; p?: number })
+      .filter((e) => e.t === 'rec' && e.p === 1);
+    expect(provisional).toHaveLength(40 - fulfilled);
+  });
+
   it('adopts no execution another run started under the same external ids', async () => {
     const clock = new ManualClock();
     const vellum = new MemoryVellum(clock, { durationMs: () => 100, listQueued: true });

@@ -14,7 +14,7 @@ import type {
   WorkflowDeployment,
 } from '../../src/client.js';
 import type { Completion, CompletionFeed } from '../../src/engine/completions.js';
-import { NotFoundError } from '../../src/errors.js';
+import { ConnectionError, NotFoundError } from '../../src/errors.js';
 import type { ManualClock } from './manual-clock.js';
 
 /** One execution of the memory server. */
@@ -42,6 +42,8 @@ export interface MemoryVellumOptions {
   readonly loseAnswer?: (n: number) => boolean;
   /** Whether queued executions are listed. @default false */
   readonly listQueued?: boolean;
+  /** After this many submits, every request fails as a refused connection (the server went away). @default never */
+  readonly unreachableAfter?: number;
 }
 
 export const MEMORY_DEPLOYMENT: WorkflowDeployment = {
@@ -96,6 +98,11 @@ export class MemoryVellum implements VellumClient, CompletionFeed {
     await Promise.resolve();
     options?.signal?.throwIfAborted();
     this.#counters.submit++;
+    if (this.#counters.submit > (this.#options.unreachableAfter ?? Infinity)) {
+      throw new ConnectionError(
+        'POST /v1/execute-workflow-async failed on the network: connect ECONNREFUSED (ECONNREFUSED)',
+      );
+    }
     this.#advance();
     const externalId = req.externalId ?? null;
     if (externalId !== null && this.#byExternalId.has(externalId)) {
