@@ -16,6 +16,8 @@ interface Timer {
 export class ManualClock implements Clock {
   #now: number;
   #seq = 0;
+  /** Timers set or cancelled so far: the program is idle when it stays the same over a few event-loop turns. */
+  #activity = 0;
   readonly #timers: Timer[] = [];
   #random: () => number;
 
@@ -48,6 +50,7 @@ export class ManualClock implements Clock {
     };
     this.#timers.push(timer);
     return () => {
+      if (!timer.cancelled) this.#activity += 1;
       timer.cancelled = true;
     };
   }
@@ -96,7 +99,13 @@ export class ManualClock implements Clock {
     const done = promise.finally(() => (settled = true));
     done.catch(() => undefined);
     for (let steps = 0; !settled; steps++) {
-      await idle();
+      // Idle: no timer set or cancelled over two rounds of event-loop turns (a journal flush or a client answer
+      // pending in the same turn always sets or cancels one before the case waits again).
+      for (let quiet = 0; quiet < 2 && !settled;) {
+        const before = this.#activity;
+        await idle();
+        quiet = this.#activity === before ? quiet + 1 : 0;
+      }
       if (settled) break;
       if (steps > maxSteps) throw new Error('ManualClock.drive: too many steps');
       if (!this.step()) {
