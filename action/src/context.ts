@@ -151,3 +151,13 @@ export function commitUrl(context: Pick<RunContext, 'serverUrl' | 'repository' |
   if (!/^[0-9a-f]{7,64}$/i.test(context.sha)) return null;
   return `${context.serverUrl}/${context.repository}/commit/${context.sha}`;
 }
+
+/** `Commit [abc1234](…) · [Workflow run](…)` for a summary written without a report. */
+export function linksLine(context: RunContext): string {
+  const commit = commitUrl(context);
+  const parts = [
+    ...(commit === null ? [] : [`Commit [${context.sha.slice(0, 7)}](${commit})`]),
+    `[Workflow run](${runUrl(context)})`,
+  ];
+  return parts.join(' · ');
+}

@@ -26,7 +26,7 @@ import { compareWithBaseBranch, restGet, withNote } from './baseline.js';
 import type { ArtifactUploader } from './artifact.js';
 import { commentMarker, commentTarget, upsertComment } from './comment.js';
 import type { CommentsApi } from './comment.js';
-import { commitUrl, readRunContext, runUrl } from './context.js';
+import { commitUrl, linksLine, readRunContext, runUrl } from './context.js';
 import type { RunContext } from './context.js';
 import { artifactBase, commentKey, defaultExternalIdPrefix, stepIdentity } from './identity.js';
 import type { StepIdentity } from './identity.js';
@@ -216,16 +216,6 @@ async function mergeShardsOnce(io: ActionIo, env: NodeJS.ProcessEnv, inputs: Mer
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
-}
-
-/** `Commit [abc1234](…) · [Workflow run](…)` for a summary written without a report. */
-function linksLine(context: RunContext): string {
-  const commit = commitUrl(context);
-  const parts = [
-    ...(commit === null ? [] : [`Commit [${context.sha.slice(0, 7)}](${commit})`]),
-    `[Workflow run](${runUrl(context)})`,
-  ];
-  return parts.join(' · ');
 }
 
 /**

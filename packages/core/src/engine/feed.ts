@@ -28,7 +28,7 @@ export async function feedCases(
       const plan = planCase(start, c, readPrevious);
       if (plan.kind === 'done') {
         if (plan.carried !== null) land({ record: plan.carried, provisional: false });
-        else flights.countKept(plan.passed);
+        else flights.countFinished(plan.passed);
         continue;
       }
       if (stop.stopping !== null) {

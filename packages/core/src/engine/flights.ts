@@ -100,14 +100,8 @@ export class FlightTable {
     if (submitted) this.#submitted += 1;
   }
 
-  /** A case of a resumed run that already had its record. */
-  countKept(passed: boolean): void {
-    this.#finished += 1;
-    if (passed) this.#passed += 1;
-  }
-
-  /** A record was written. */
-  countRecord(passed: boolean): void {
+  /** A case has its record: written now, or kept from the journal of the run this one resumes. */
+  countFinished(passed: boolean): void {
     this.#finished += 1;
     if (passed) this.#passed += 1;
   }

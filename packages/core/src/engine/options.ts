@@ -243,6 +243,7 @@ export function resolveOptions(options: RunBatchOptions): ResolvedOptions {
   }
   return {
     ...v,
+    // Optional in the schema's output, present (maybe undefined) in ResolvedOptions.
     externalIdPrefix: v.externalIdPrefix,
     timeoutMs: v.timeoutMs,
     executionTimeoutMs: v.executionTimeoutMs,

@@ -67,11 +67,7 @@ export async function acquireOutDir(outDir: string, now: Date): Promise<OutDirLo
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || tries > 0) throw ioError(outDir, error);
     }
     const holder = readLock(path);
-    if (holder !== null && holderAlive(holder)) {
-      throw new OutDirBusyError(
-        `${outDir} is in use by another vellum-batch run (pid ${holder.pid} on ${holder.host}, started ${holder.started_at}); wait for it to end or choose another --out; nothing was submitted`,
-      );
-    }
+    if (holder !== null && holderAlive(holder)) throw busy(outDir, holder);
     tookOver =
       holder === null
         ? `took over an unreadable lock in ${outDir}`
@@ -92,6 +88,21 @@ export async function acquireOutDir(outDir: string, now: Date): Promise<OutDirLo
       }
     },
   };
+}
+
+/**
+ * Refuses, without writing, an out dir whose lock a live process holds (another process: this one may plan its own).
+ * @throws OutDirBusyError naming the holder.
+ */
+export function checkNotHeld(outDir: string): void {
+  const holder = readLock(join(outDir, LOCK_FILE));
+  if (holder !== null && holder.pid !== process.pid && holderAlive(holder)) throw busy(outDir, holder);
+}
+
+function busy(outDir: string, holder: LockContent): OutDirBusyError {
+  return new OutDirBusyError(
+    `${outDir} is in use by another vellum-batch run (pid ${holder.pid} on ${holder.host}, started ${holder.started_at}); wait for it to end or choose another --out; nothing was submitted`,
+  );
 }
 
 /**

@@ -2,11 +2,9 @@
  * A dry run: everything that can be checked without starting an execution (options, out dir, lock, the journal's
  * state for the mode, the key and the deployment with one read), and the plan a real run would follow.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { WorkflowDeployment } from '../client.js';
 import { resolveOptions, type RunBatchOptions, type RunMode, type TrackMode } from './options.js';
-import { checkOutDir, LOCK_FILE, OutDirBusyError, OutDirError } from './out-dir.js';
+import { checkNotHeld, checkOutDir, OutDirError } from './out-dir.js';
 import { resolveDeployment } from './run.js';
 import { prepareStart } from './start.js';
 
@@ -35,15 +33,7 @@ export async function planBatch(options: RunBatchOptions): Promise<BatchPlan> {
   const resolved = resolveOptions(options);
   const problem = await checkOutDir(options.outDir);
   if (problem !== null) throw new OutDirError(`${problem}; nothing was submitted`, true);
-  const lockPath = join(options.outDir, LOCK_FILE);
-  if (existsSync(lockPath)) {
-    const holder = safeRead(lockPath);
-    if (holder !== null && holder.pid !== process.pid && alive(holder.pid)) {
-      throw new OutDirBusyError(
-        `${options.outDir} is in use by another vellum-batch run (pid ${holder.pid}, started ${holder.started_at})`,
-      );
-    }
-  }
+  checkNotHeld(options.outDir);
   const deployment = await resolveDeployment(options.client, resolved, options.signal);
   const start = await prepareStart(
     options.outDir,
@@ -69,22 +59,4 @@ export async function planBatch(options: RunBatchOptions): Promise<BatchPlan> {
     externalIdPrefix: start.prefix,
     notes: start.notes,
   };
-}
-
-function safeRead(path: string): { pid: number; started_at: string } | null {
-  try {
-    const value = JSON.parse(readFileSync(path, 'utf8')) as { pid?: unknown; started_at?: unknown };
-    return typeof value.pid === 'number' ? { pid: value.pid, started_at: String(value.started_at) } : null;
-  } catch {
-    return null;
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

@@ -149,7 +149,7 @@ async function execute(
   };
   const land = (landing: Landing): void => {
     journal.record(landing.record, landing.provisional);
-    flights.countRecord(landing.record.passed);
+    flights.countFinished(landing.record.passed);
     emit({ type: 'record', record: landing.record, progress: flights.progress() });
   };
 

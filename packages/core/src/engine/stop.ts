@@ -5,6 +5,7 @@
  * wait is woken.
  */
 import { setMaxListeners } from 'node:events';
+import { AuthenticationError, NotFoundError } from '../errors.js';
 import type { Clock } from '../internal/clock.js';
 import type { StopReason } from './options.js';
 
@@ -116,4 +117,15 @@ export class StopControl {
 
 function formatSeconds(ms: number): string {
   return ms >= 60_000 && ms % 60_000 === 0 ? `${ms / 60_000}m` : `${Math.round(ms / 1000)}s`;
+}
+
+/** The sentence a run stops with after a fatal API error (a bad key anywhere, an unknown deployment on submit). */
+export function fatalMessage(error: unknown): string {
+  if (error instanceof AuthenticationError) {
+    return `Vellum refused the API key (${error.status}: ${error.detail}); check the key and its workspace`;
+  }
+  if (error instanceof NotFoundError) {
+    return `Vellum does not know this workflow deployment (${error.status}: ${error.detail}); check the name or id and the release tag`;
+  }
+  return error instanceof Error ? error.message : String(error);
 }

@@ -18,6 +18,7 @@ import { AuthenticationError, ConnectionError, NotFoundError } from '../errors.j
 import { RUN_ID_METADATA_KEY, type Landing, type RunContext } from './context.js';
 import type { Flight } from './flights.js';
 import { errorOf, localRecord, stoppedRecord } from './records.js';
+import { fatalMessage } from './stop.js';
 
 /** How a submit ended: the execution to track, or a landing when the case ends here. */
 export type SubmitResult =
@@ -184,17 +185,6 @@ async function pause(ctx: RunContext, ms: number): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-/** The sentence a fatal submit error stops the run with. */
-export function fatalMessage(error: unknown): string {
-  if (error instanceof AuthenticationError) {
-    return `Vellum refused the API key (${error.status}: ${error.detail}); check the key and its workspace`;
-  }
-  if (error instanceof NotFoundError) {
-    return `Vellum does not know this workflow deployment (${error.status}: ${error.detail}); check the name or id and the release tag`;
-  }
-  return messageOf(error);
 }
 
 function messageOf(error: unknown): string {

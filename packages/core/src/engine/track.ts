@@ -9,6 +9,7 @@ import { wakeAll, type Landing, type RunContext } from './context.js';
 import type { Completion } from './completions.js';
 import type { Flight } from './flights.js';
 import { localRecord, outcomeRecord, stoppedRecord } from './records.js';
+import { fatalMessage } from './stop.js';
 
 /** setTimeout's longest delay. */
 const MAX_TIMER_MS = 2_147_000_000;
@@ -84,10 +85,7 @@ export async function trackFlight(ctx: RunContext, flight: Flight): Promise<Land
         };
       }
       if (error instanceof AuthenticationError) {
-        stop.request(
-          'fatal',
-          `Vellum refused the API key (${error.status}: ${error.detail}); check the key and its workspace`,
-        );
+        stop.request('fatal', fatalMessage(error));
         return stopped(ctx, flight);
       }
       if (error instanceof ConnectionError || error instanceof TimeoutError) {
