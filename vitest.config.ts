@@ -3,10 +3,12 @@ import { defineConfig } from 'vitest/config';
 
 // Workspace packages resolve to their TypeScript sources, so unit tests never run against a stale build.
 // End-to-end tests that spawn the CLI use the built `dist/` (the root `test` script builds first).
-const alias = {
-  '@vellum-batch/core': fileURLToPath(new URL('./packages/core/src/index.ts', import.meta.url)),
-  '@vellum-batch/testkit': fileURLToPath(new URL('./packages/testkit/src/index.ts', import.meta.url)),
-};
+const source = (path: string): string => fileURLToPath(new URL(path, import.meta.url));
+const alias = [
+  { find: /^@vellum-batch\/core$/, replacement: source('./packages/core/src/index.ts') },
+  { find: /^@vellum-batch\/core\/internal$/, replacement: source('./packages/core/src/internal.ts') },
+  { find: /^@vellum-batch\/testkit$/, replacement: source('./packages/testkit/src/index.ts') },
+];
 
 export default defineConfig({
   test: {

@@ -9,7 +9,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { applyBaseline } from '@vellum-batch/core';
-import type { ApplyBaselineResult } from '@vellum-batch/core';
+import type { ApplyBaselineResult } from '@vellum-batch/core/internal';
 import type { RunContext } from './context.js';
 import type { BaselineInput } from './inputs.js';
 

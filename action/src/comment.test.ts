@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { renderMarkdown } from '@vellum-batch/core';
+import { renderMarkdown } from '@vellum-batch/core/internal';
 import type { CaseRecord, Summary } from '@vellum-batch/core';
 import { COMMENT_LIMIT, commentBody, commentMarker, commentTarget, upsertComment } from './comment.js';
 import type { CommentsApi, IssueComment } from './comment.js';

@@ -3,8 +3,8 @@
  * Every problem names the input it came from, and every problem is listed, not only the first.
  */
 import { z } from 'zod';
+import { ConfigError } from '@vellum-batch/core';
 import {
-  ConfigError,
   COUNT_RANGES,
   parseConcurrency,
   parseCount,
@@ -16,8 +16,8 @@ import {
   parseReleaseTag,
   parseShard,
   parseTimeout,
-} from '@vellum-batch/core';
-import type { CountRange } from '@vellum-batch/core';
+} from '@vellum-batch/core/internal';
+import type { CountRange } from '@vellum-batch/core/internal';
 import type { GateOptions } from '@vellum-batch/core';
 
 /** Every input of `action.yml`, in its order. */

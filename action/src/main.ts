@@ -13,14 +13,15 @@ import { progressLogger } from './progress.js';
 import {
   createClient,
   DatasetError,
-  inShard,
   mergeResults,
   openDataset,
   runBatch,
   VellumBatchError,
   writeReports,
 } from '@vellum-batch/core';
-import type { Summary, VellumClient, WriteReportsOptions } from '@vellum-batch/core';
+import { inShard } from '@vellum-batch/core/internal';
+import type { Summary, VellumClient } from '@vellum-batch/core';
+import type { WriteReportsOptions } from '@vellum-batch/core/internal';
 import { artifactName, uploadResults } from './artifact.js';
 import { compareWithBaseBranch, restGet, withNote } from './baseline.js';
 import type { ArtifactUploader } from './artifact.js';

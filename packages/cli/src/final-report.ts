@@ -3,8 +3,9 @@
  * is, and after an interruption the exact command that continues the run. Pure functions of the summary and records.
  */
 import { join } from 'node:path';
-import { formatDuration } from '@vellum-batch/core';
-import type { AssertionResult, CaseRecord, Summary } from '@vellum-batch/core';
+import { formatDuration } from '@vellum-batch/core/internal';
+import type { CaseRecord, Summary } from '@vellum-batch/core';
+import type { AssertionResult } from '@vellum-batch/core/internal';
 
 /** How many failing cases are listed; the rest are counted. */
 export const MAX_LISTED_FAILURES = 20;

@@ -4,8 +4,8 @@
  * An empty value means unset (the default applies), as in the action.
  */
 import { z } from 'zod';
+import { ConfigError } from '@vellum-batch/core';
 import {
-  ConfigError,
   COUNT_RANGES,
   DEFAULT_API_URL,
   DEFAULT_PREDICT_URL,
@@ -17,8 +17,9 @@ import {
   parseReleaseTag,
   parseShard,
   parseTimeout,
-} from '@vellum-batch/core';
-import type { CountRange, DatasetFormat, GateOptions, RunMode } from '@vellum-batch/core';
+} from '@vellum-batch/core/internal';
+import type { GateOptions, RunMode } from '@vellum-batch/core';
+import type { CountRange, DatasetFormat } from '@vellum-batch/core/internal';
 
 /** `vellum-batch run`, parsed. */
 export interface RunConfig {

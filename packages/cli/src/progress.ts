@@ -3,8 +3,9 @@
  * every few seconds (CI logs keep every line, so a redrawn bar would flood them). The text comes from
  * {@link renderProgress}, a pure function of a {@link ProgressSnapshot} and a width.
  */
-import { formatDuration } from '@vellum-batch/core';
-import type { RunEvent, RunProgress, StopReason, Summary } from '@vellum-batch/core';
+import { formatDuration } from '@vellum-batch/core/internal';
+import type { RunEvent, RunProgress, Summary } from '@vellum-batch/core';
+import type { StopReason } from '@vellum-batch/core/internal';
 
 /** Where the run is: going, stopping after a signal, a deadline or a fatal error, or ended. */
 export type ProgressPhase =

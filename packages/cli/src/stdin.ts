@@ -9,8 +9,10 @@ import { copyFile, mkdtemp, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { ConfigError, DATASET_EXTENSIONS, DatasetError, inShard, openDataset } from '@vellum-batch/core';
-import type { Dataset, DatasetFormat, ShardRef } from '@vellum-batch/core';
+import { ConfigError, DatasetError, openDataset } from '@vellum-batch/core';
+import { DATASET_EXTENSIONS, inShard } from '@vellum-batch/core/internal';
+import type { Dataset } from '@vellum-batch/core';
+import type { DatasetFormat, ShardRef } from '@vellum-batch/core/internal';
 
 /** How errors and reports name a dataset read from standard input. */
 export const STDIN_NAME = '<stdin>';

@@ -4,7 +4,8 @@
  */
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { ConfigError, createClient, openDataset, parseRate, runBatch } from '@vellum-batch/core';
+import { ConfigError, createClient, openDataset, runBatch } from '@vellum-batch/core';
+import { parseRate } from '@vellum-batch/core/internal';
 import { startFakeVellum } from '@vellum-batch/testkit';
 import type { CliIo } from '../cli.js';
 import { demoResponder } from '../demo-responder.js';

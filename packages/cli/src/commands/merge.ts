@@ -1,6 +1,7 @@
 /** `vellum-batch merge DIR... --out DIR`: shard results into one verdict. */
 import { z } from 'zod';
-import { ConfigError, mergeResults, parseRate } from '@vellum-batch/core';
+import { ConfigError, mergeResults } from '@vellum-batch/core';
+import { parseRate } from '@vellum-batch/core/internal';
 import type { CliIo } from '../cli.js';
 import type { ExitCode } from '../exit-codes.js';
 import { baselineConfig, baselineFlags, intFlag } from '../flags.js';

@@ -1,15 +1,9 @@
 /** `vellum-batch run`: one batch against Vellum, gated. */
 import { readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import {
-  applyBaseline,
-  checkBaseline,
-  ConfigError,
-  createClient,
-  createRetryLogger,
-  readRecords,
-  runBatch,
-} from '@vellum-batch/core';
+import { ConfigError, createClient, readRecords, runBatch } from '@vellum-batch/core';
+import { applyBaseline } from '@vellum-batch/core';
+import { checkBaseline, createRetryLogger } from '@vellum-batch/core/internal';
 import type { CaseRecord, RunBatchOptions, RunResult, VellumClient } from '@vellum-batch/core';
 import type { CliIo } from '../cli.js';
 import { EXIT } from '../exit-codes.js';

@@ -3,7 +3,8 @@
  * Monitoring Integration), the messages said once when deliveries are refused or misrouted, and the counts at the end.
  */
 import { ConfigError, startWebhookServer } from '@vellum-batch/core';
-import type { WebhookRefusalReason, WebhookServer, WebhookStats } from '@vellum-batch/core';
+import type { WebhookServer } from '@vellum-batch/core';
+import type { WebhookRefusalReason, WebhookStats } from '@vellum-batch/core/internal';
 import type { CliIo } from '../cli.js';
 import type { RunConfig } from '../flags.js';
 

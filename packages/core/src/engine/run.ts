@@ -8,25 +8,21 @@
  * ({@link OutDirError}, the run resumable).
  */
 import { closeSync, openSync } from 'node:fs';
-import { join } from 'node:path';
 import type { VellumClient, WorkflowDeployment } from '../client.js';
 import { systemClock, type Clock } from '../internal/clock.js';
 import { finishOutDir } from '../report/out-dir.js';
 import type { CaseRecord, WorkflowRef } from '../types.js';
-import { wakeAll, type Landing, type RunContext } from './context.js';
+import type { Landing, RunContext } from './context.js';
+import { createEmitter } from './emitter.js';
 import { FlightTable, type Flight } from './flights.js';
-import { JournalWriter, readRecordAt } from './journal.js';
+import { readRecordAt } from './journal.js';
 import { feedCases } from './feed.js';
-import {
-  resolveOptions,
-  type ResolvedOptions,
-  type RunBatchOptions,
-  type RunEvent,
-  type RunResult,
-} from './options.js';
+import { resolveOptions, type ResolvedOptions, type RunBatchOptions, type RunResult } from './options.js';
+import { openJournal } from './open-journal.js';
 import { acquireOutDir, ioError, OutDirError } from './out-dir.js';
 import { PollPlanner } from './planner.js';
 import { ExternalIdFinder } from './reconcile.js';
+import { createQueueProbe } from './queue-probe.js';
 import { ServerQueue } from './server-queue.js';
 import { prepareStart, type StartPlan } from './start.js';
 import { StopControl } from './stop.js';
@@ -84,18 +80,7 @@ async function execute(
   const { outDir, dataset, client } = options;
   const startedAt = new Date(clock.now());
   const warnings: string[] = [];
-  let listenerFailed = false;
-  const emit = (event: RunEvent): void => {
-    try {
-      options.onEvent?.(event);
-    } catch (error) {
-      // A listener's fault must change nothing of the run: it is told once, then ignored.
-      if (listenerFailed) return;
-      listenerFailed = true;
-      const message = `an onEvent listener threw (${error instanceof Error ? error.message : String(error)}); the run goes on and ignores later listener errors`;
-      warnings.push(message);
-    }
-  };
+  const emit = createEmitter(options.onEvent, warnings);
 
   const journal = openJournal(outDir, start, dataset, startedAt);
   const planner = new PollPlanner({
@@ -121,7 +106,6 @@ async function execute(
     stop.request('fatal', ioError(outDir, error, false).message);
   };
   let finder: ExternalIdFinder | null = null;
-  let probing = false;
   const ctx: RunContext = {
     client,
     clock,
@@ -140,11 +124,7 @@ async function execute(
     tracker: createTracker(resolved.track, planner, resolved.webhookSilenceMs),
     journal,
     finder: () => (finder ??= new ExternalIdFinder(client, deployment.id)),
-    probe: () => {
-      if (probing) return;
-      probing = true;
-      void probeQueue(ctx).finally(() => (probing = false));
-    },
+    probe: createQueueProbe(() => ctx),
     emit,
   };
   const land = (landing: Landing): void => {
@@ -225,60 +205,5 @@ async function execute(
     unsubscribe?.();
     journal.close();
     if (previousFd !== null) closeSync(previousFd);
-  }
-}
-
-function openJournal(
-  outDir: string,
-  start: StartPlan,
-  dataset: RunBatchOptions['dataset'],
-  startedAt: Date,
-): JournalWriter {
-  const path = join(outDir, 'journal.jsonl');
-  let journal: JournalWriter;
-  try {
-    if (start.resume !== null) {
-      journal = JournalWriter.reopen(path, start.resume.validBytes, dataset.size);
-      for (const [index, at] of start.resume.records) journal.indexRecord(index, at.offset, at.length);
-      return journal;
-    }
-    journal = JournalWriter.create(path, {
-      t: 'run',
-      v: 1,
-      run_id: start.runId,
-      external_id_prefix: start.prefix,
-      dataset: {
-        path: dataset.path,
-        cases: dataset.size,
-        ...(dataset.sha256 !== undefined ? { sha256: dataset.sha256 } : {}),
-      },
-      workflow: start.workflow,
-      shard: dataset.shard ?? null,
-      started_at: startedAt.toISOString(),
-      ...(start.attempt > 1 ? { attempt: start.attempt } : {}),
-    });
-  } catch (error) {
-    throw ioError(outDir, error);
-  }
-  if (journal.failure !== null) {
-    journal.close();
-    throw ioError(outDir, journal.failure);
-  }
-  return journal;
-}
-
-/** While executions are believed queued, looks at the oldest one now and then, in case the model is wrong. */
-async function probeQueue(ctx: RunContext): Promise<void> {
-  while (ctx.stop.stopping === null && ctx.queue.head() !== undefined) {
-    try {
-      await ctx.clock.sleep(ctx.planner.queuedProbeDelay(), ctx.stop.signal);
-    } catch {
-      return;
-    }
-    const head = ctx.queue.head();
-    if (head?.state === 'queued') {
-      head.probe = true;
-      wakeAll([head]);
-    }
   }
 }
