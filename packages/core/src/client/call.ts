@@ -24,6 +24,8 @@ export interface Call<T> {
   readonly refine?: (error: ApiError) => ApiError;
   /** Turns the error that ends the call into what is thrown. @default the error itself */
   readonly final?: (error: unknown) => unknown;
+  /** The caller's own hook, told after the client's. */
+  readonly onRetry?: ((info: RetryInfo) => void) | undefined;
 }
 
 /** What every call shares. */
@@ -76,13 +78,15 @@ export async function runCall<T>(ctx: CallContext, call: Call<T>): Promise<T> {
     }
     if (delayMs === null || ctx.isClosed()) throw call.final ? call.final(error) : error;
     retries++;
-    ctx.onRetry?.({
+    const info: RetryInfo = {
       operation: call.operation,
       attempt: retries,
       delayMs,
       error: error as VellumBatchError,
       rateLimited,
-    });
+    };
+    ctx.onRetry?.(info);
+    call.onRetry?.(info);
     await ctx.clock.sleep(delayMs, signal);
   }
 }

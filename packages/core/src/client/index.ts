@@ -12,7 +12,13 @@ import { DEFAULT_API_VERSION, resolveOptions, type ClientOptions, type Host } fr
 import { checkDeployment, checkEventsPage, checkStatus, checkSubmit } from './schemas.js';
 import { finalSubmitError, refineSubmitError, submitBody, submitMayRetry } from './submit.js';
 import { Transport } from './transport.js';
-import type { ClientOperation, ClientStats, ExecutionEventsQuery, VellumClient } from './types.js';
+import type {
+  ClientOperation,
+  ClientStats,
+  ExecutionEventsQuery,
+  RequestOptions,
+  VellumClient,
+} from './types.js';
 
 const USER_AGENT = 'vellum-batch/0.1.0';
 
@@ -108,14 +114,16 @@ export function createClient(options: ClientOptions): VellumClient {
     host: Host,
     path: string,
     check: Call<T>['check'],
-    signal: AbortSignal | undefined,
+    opts: RequestOptions | undefined,
     extra: Partial<Call<T>> = {},
   ): Promise<T> {
+    const label = `GET ${host.prefix}${path.split('?')[0]!}`;
     return runCall(ctx, {
       operation,
-      request: { host, method: 'GET', path, label: `GET ${host.prefix}${path.split('?')[0]!}`, signal },
+      request: { host, method: 'GET', path, label, signal: opts?.signal },
       check,
       mayRetry: readMayRetry,
+      onRetry: opts?.onRetry,
       ...extra,
     });
   }
@@ -139,17 +147,18 @@ export function createClient(options: ClientOptions): VellumClient {
         mayRetry: submitMayRetry,
         refine: (error) => refineSubmitError(error, req.externalId),
         final: (error) => finalSubmitError(error, req.externalId),
+        onRetry: opts?.onRetry,
       });
     },
 
     getExecutionStatus(executionId, opts) {
       const path = `/v1/workflows/executions/${encodeURIComponent(executionId)}/status`;
-      return read('status', predict, path, checkStatus, opts?.signal);
+      return read('status', predict, path, checkStatus, opts);
     },
 
     getWorkflowDeployment(idOrName, opts) {
       const path = `/v1/workflow-deployments/${encodeURIComponent(idOrName)}`;
-      return read('deployment', api, path, checkDeployment, opts?.signal, {
+      return read('deployment', api, path, checkDeployment, opts, {
         refine: (error) =>
           error instanceof NotFoundError
             ? new NotFoundError(
@@ -169,7 +178,7 @@ export function createClient(options: ClientOptions): VellumClient {
       if (page.externalId !== undefined) params.set('filters', externalIdFilter(page.externalId));
       const query = params.size > 0 ? `?${params.toString()}` : '';
       const path = `/v1/workflow-deployments/${encodeURIComponent(deploymentId)}/execution-events${query}`;
-      return read('events', api, path, checkEventsPage, opts?.signal);
+      return read('events', api, path, checkEventsPage, opts);
     },
 
     get stats(): ClientStats {

@@ -91,6 +91,8 @@ export interface ExecutionEventsQuery {
 export interface RequestOptions {
   /** Aborts the call, also during a retry sleep; the call then rejects with the signal's reason. */
   readonly signal?: AbortSignal;
+  /** Told before each retry sleep of this call (429s included), after {@link ClientOptions.onRetry}. @default none */
+  readonly onRetry?: (info: RetryInfo) => void;
 }
 
 /** Requests sent on the wire, retries included. */

@@ -56,6 +56,8 @@ export interface RunContext {
   /** Makes sure the probe of the oldest queued execution runs. */
   probe(): void;
   emit(event: RunEvent): void;
+  /** Tells a warning: kept in the result's `warnings` and emitted as a `warning` event. */
+  warn(message: string): void;
 }
 
 /** Wakes every flight in `flights` (promoted, demoted). */

@@ -80,4 +80,29 @@ describe('PollPlanner', () => {
     expect(planner.nextDelay(30)).toBe(5000);
     expect(planner.queuedProbeDelay()).toBe(1000);
   });
+
+  it('halves the window on a 429 once per burst and gives one place back per accepted submit', () => {
+    const planner = new PollPlanner({ maxWindow: 32 });
+    expect(planner.rateLimited(0)).toBe(true);
+    expect(planner.window).toBe(16);
+    // The same burst: not halved again.
+    expect(planner.rateLimited(500)).toBe(false);
+    expect(planner.window).toBe(16);
+    expect(planner.rateLimited(1_000)).toBe(true);
+    expect(planner.window).toBe(8);
+    expect(planner.rateLimitShrinks).toBe(2);
+    for (let i = 0; i < 3; i++) planner.submitAccepted();
+    expect(planner.window).toBe(11);
+    for (let i = 0; i < 40; i++) planner.submitAccepted();
+    expect(planner.window).toBe(32);
+  });
+
+  it('never shrinks the window below one, also under a learned server limit', () => {
+    const planner = new PollPlanner({ maxWindow: 32 });
+    planner.learnQueued(2);
+    expect(planner.window).toBe(4);
+    for (let t = 0; t < 5_000; t += 1_000) planner.rateLimited(t);
+    expect(planner.window).toBe(1);
+    expect(planner.rateLimited(10_000)).toBe(false);
+  });
 });

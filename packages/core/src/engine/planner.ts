@@ -10,7 +10,14 @@
  *   first queued one that were still running are the limit. From then on the window is twice the limit (the limit
  *   running, as many queued behind them so the server never waits for us), and queued executions are not polled:
  *   each finish we observe promotes the oldest queued one to "running since now", as Vellum's FIFO queue does.
+ *
+ * Rate limiting shapes the window too (additive increase, multiplicative decrease): a submit answered 429 halves it
+ * (once per {@link RATE_LIMIT_COOLDOWN_MS}, however many submits were refused together), each accepted submit
+ * gives one place back, so a rate-limited run submits slower instead of spending its cases' retries.
  */
+
+/** After a 429 halved the window, later 429s within this time are the same burst and do not halve it again. */
+export const RATE_LIMIT_COOLDOWN_MS = 1_000;
 
 /** Tuning knobs of the planner; every field has a default. */
 export interface PlannerOptions {
@@ -46,6 +53,10 @@ export class PollPlanner {
   #durationMs: number;
   #observations = 0;
   #serverLimit: number | null = null;
+  /** The window's cap under rate limiting (Infinity: none); see the module comment. */
+  #rateCap = Infinity;
+  #lastHalvedAt = -Infinity;
+  #shrinks = 0;
 
   constructor(options: PlannerOptions) {
     this.#maxWindow = Math.max(1, Math.floor(options.maxWindow));
@@ -68,8 +79,35 @@ export class PollPlanner {
 
   /** How many executions to keep unfinished (submitted and not yet final) right now. */
   get window(): number {
-    if (this.#serverLimit === null) return this.#maxWindow;
-    return Math.max(1, Math.min(this.#maxWindow, this.#serverLimit * 2));
+    const learned =
+      this.#serverLimit === null ? this.#maxWindow : Math.min(this.#maxWindow, this.#serverLimit * 2);
+    return Math.max(1, Math.min(learned, this.#rateCap));
+  }
+
+  /**
+   * A submit was answered 429 at `now`: halves the window (not below 1) unless it was halved less than
+   * {@link RATE_LIMIT_COOLDOWN_MS} ago. Returns whether it shrank.
+   */
+  rateLimited(now: number): boolean {
+    if (now - this.#lastHalvedAt < RATE_LIMIT_COOLDOWN_MS) return false;
+    const before = this.window;
+    this.#lastHalvedAt = now;
+    this.#rateCap = Math.max(1, Math.floor(before / 2));
+    if (this.window >= before) return false;
+    this.#shrinks += 1;
+    return true;
+  }
+
+  /** How many times rate limiting shrank the window. */
+  get rateLimitShrinks(): number {
+    return this.#shrinks;
+  }
+
+  /** A submit was accepted: the rate-limit cap, if any, gives one place back (and goes once it no longer binds). */
+  submitAccepted(): void {
+    if (this.#rateCap === Infinity) return;
+    this.#rateCap += 1;
+    if (this.#rateCap >= this.#maxWindow) this.#rateCap = Infinity;
   }
 
   /**

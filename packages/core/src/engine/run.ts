@@ -126,6 +126,10 @@ async function execute(
     finder: () => (finder ??= new ExternalIdFinder(client, deployment.id)),
     probe: createQueueProbe(() => ctx),
     emit,
+    warn: (message) => {
+      warnings.push(message);
+      emit({ type: 'warning', message, progress: flights.progress() });
+    },
   };
   const land = (landing: Landing): void => {
     journal.record(landing.record, landing.provisional);
@@ -145,10 +149,7 @@ async function execute(
   const readPrevious = (offset: number, length: number): CaseRecord =>
     readRecordAt(previousFd!, offset, length);
   stop.arm();
-  for (const note of notes) {
-    warnings.push(note);
-    emit({ type: 'warning', message: note, progress: flights.progress() });
-  }
+  for (const note of notes) ctx.warn(note);
   emit({
     type: 'started',
     runId: start.runId,

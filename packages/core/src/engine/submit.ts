@@ -52,10 +52,12 @@ export async function submitFlight(ctx: RunContext, flight: Flight): Promise<Sub
           externalId: flight.externalId,
           metadata: { ...flight.case.metadata, [RUN_ID_METADATA_KEY]: ctx.runId },
         },
-        { signal: stop.signal },
+        { signal: stop.signal, onRetry: (info) => info.rateLimited && rateLimited(ctx) },
       );
       executionId = response.execution_id;
       stop.noteReached();
+      ctx.planner.submitAccepted();
+      ctx.flights.wakeRoom();
     } catch (error) {
       if (stop.stopping !== null) return stopped(ctx, flight);
       if (error instanceof ExternalIdConflictError) {
@@ -189,4 +191,12 @@ async function pause(ctx: RunContext, ms: number): Promise<boolean> {
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/** A submit was answered 429: the window shrinks (see the planner), and the run says so the first time. */
+function rateLimited(ctx: RunContext): void {
+  if (!ctx.planner.rateLimited(ctx.clock.now()) || ctx.planner.rateLimitShrinks !== 1) return;
+  ctx.warn(
+    `Vellum is rate limiting submits (429): at most ${ctx.planner.window} executions are kept unfinished now, one more for each accepted submit`,
+  );
 }

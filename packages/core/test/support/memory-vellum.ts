@@ -14,7 +14,7 @@ import type {
   WorkflowDeployment,
 } from '../../src/client.js';
 import type { Completion, CompletionFeed } from '../../src/engine/completions.js';
-import { ConnectionError, NotFoundError } from '../../src/errors.js';
+import { ConnectionError, NotFoundError, RateLimitError } from '../../src/errors.js';
 import type { ManualClock } from './manual-clock.js';
 
 /** One execution of the memory server. */
@@ -44,6 +44,11 @@ export interface MemoryVellumOptions {
   readonly listQueued?: boolean;
   /** After this many submits, every request fails as a refused connection (the server went away). @default never */
   readonly unreachableAfter?: number;
+  /**
+   * While this many executions are unfinished, a submit is answered 429 and retried after 1 s, as the client does
+   * (telling the call's `onRetry`). @default never
+   */
+  readonly rateLimitAt?: number;
 }
 
 export const MEMORY_DEPLOYMENT: WorkflowDeployment = {
@@ -78,6 +83,11 @@ export class MemoryVellum implements VellumClient, CompletionFeed {
     return { ...this.#counters };
   }
 
+  #unfinished(): number {
+    this.#advance();
+    return this.executions.filter((e) => e.finishedAt === null).length;
+  }
+
   /** The most executions that ran at once. */
   get maxRunning(): number {
     return this.#maxRunning;
@@ -98,6 +108,19 @@ export class MemoryVellum implements VellumClient, CompletionFeed {
     await Promise.resolve();
     options?.signal?.throwIfAborted();
     this.#counters.submit++;
+    while (this.#unfinished() >= (this.#options.rateLimitAt ?? Infinity)) {
+      this.#counters.rateLimited++;
+      this.#counters.retries++;
+      options?.onRetry?.({
+        operation: 'submit',
+        attempt: 1,
+        delayMs: 1000,
+        error: new RateLimitError(429, 'Too many requests.', 'POST /v1/execute-workflow-async', 1000),
+        rateLimited: true,
+      });
+      await this.#clock.sleep(1000, options?.signal);
+      this.#counters.submit++;
+    }
     if (this.#counters.submit > (this.#options.unreachableAfter ?? Infinity)) {
       throw new ConnectionError(
         'POST /v1/execute-workflow-async failed on the network: connect ECONNREFUSED (ECONNREFUSED)',
