@@ -55,6 +55,8 @@ export interface RunContext {
   finder(): ExternalIdFinder;
   /** Makes sure the probe of the oldest queued execution runs. */
   probe(): void;
+  /** Makes sure the discovery loop runs while it is needed (see `discovery.ts`). */
+  discover(): void;
   emit(event: RunEvent): void;
   /** Tells a warning: kept in the result's `warnings` and emitted as a `warning` event. */
   warn(message: string): void;

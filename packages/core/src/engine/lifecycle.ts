@@ -40,6 +40,7 @@ export async function flyCase(
       wakeAll(ctx.queue.admit(flight, flight.submittedAt ?? now).woken);
       if (ctx.queue.queued > 0) ctx.probe();
     }
+    ctx.discover();
     return await trackFlight(ctx, flight);
   } catch (error) {
     // A bug here must not lose the case: record it as failed on our side, resumable when its execution is known.

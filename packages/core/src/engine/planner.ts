@@ -2,7 +2,8 @@
  * The poll planner: decides when to look at each execution and how many to keep unfinished, from what the
  * statuses have shown so far. Pure state and arithmetic, no I/O and no timers, so it is tested with plain numbers.
  *
- * Two things are learned while the batch runs:
+ * Until a first finish is seen the planner is in discovery (see `discovery.ts`): one loop looks, the estimate is the
+ * longest run time seen so far, and no execution plans its own first look. Then two things are learned:
  * - the typical run time of an execution, tracked as the median by a stochastic quantile estimator: every first
  *   look that finds an execution finished nudges the estimate down, every one that finds it still running nudges it
  *   up, so first looks land near the median finish and about half of them find the execution done;
@@ -52,6 +53,7 @@ export class PollPlanner {
   readonly #quantile: number;
   #durationMs: number;
   #observations = 0;
+  #learned = false;
   #serverLimit: number | null = null;
   /** The window's cap under rate limiting (Infinity: none); see the module comment. */
   #rateCap = Infinity;
@@ -70,6 +72,30 @@ export class PollPlanner {
   /** The current median run time estimate, in ms. */
   get durationEstimateMs(): number {
     return this.#durationMs;
+  }
+
+  /** Whether a finish has been seen: until then the run is in discovery (see the module comment). */
+  get learned(): boolean {
+    return this.#learned;
+  }
+
+  /** Discovery: a look at an execution `ageMs` after it started found it still running. */
+  scoutRunning(ageMs: number): void {
+    if (this.#learned) return;
+    this.#durationMs = Math.max(this.#durationMs, Math.min(this.#maxDelayMs, ageMs));
+  }
+
+  /**
+   * Discovery ends: a look found an execution finished `ageMs` after it started, last seen running `runningAgeMs`
+   * after it started (null: never). The first estimate is halfway between; never seen running, the finish only
+   * bounds the run time, so the estimate becomes no longer than the execution's age.
+   */
+  scoutFinished(ageMs: number, runningAgeMs: number | null): void {
+    if (this.#learned) return;
+    this.#learned = true;
+    this.#observations = Math.max(1, this.#observations);
+    const estimate = runningAgeMs === null ? Math.min(ageMs, this.#durationMs) : (runningAgeMs + ageMs) / 2;
+    this.#durationMs = Math.max(MIN_ESTIMATE_MS, Math.min(this.#maxDelayMs, estimate));
   }
 
   /** The server's concurrency limit as learned from queued statuses, or null while none was seen. */

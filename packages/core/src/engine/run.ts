@@ -13,6 +13,7 @@ import { systemClock, type Clock } from '../internal/clock.js';
 import { finishOutDir } from '../report/out-dir.js';
 import type { CaseRecord, WorkflowRef } from '../types.js';
 import type { Landing, RunContext } from './context.js';
+import { createDiscovery } from './discovery.js';
 import { createEmitter } from './emitter.js';
 import { FlightTable, type Flight } from './flights.js';
 import { readRecordAt } from './journal.js';
@@ -125,6 +126,7 @@ async function execute(
     journal,
     finder: () => (finder ??= new ExternalIdFinder(client, deployment.id)),
     probe: createQueueProbe(() => ctx),
+    discover: createDiscovery(() => ctx),
     emit,
     warn: (message) => {
       warnings.push(message);

@@ -48,11 +48,9 @@ export async function trackFlight(ctx: RunContext, flight: Flight): Promise<Land
         provisional: false,
       };
     }
-    const timedOut = await wait(
-      ctx,
-      flight,
-      Math.min(ctx.tracker.nextLookDelay(flight, now), deadline - now),
-    );
+    // A probe asked for before this wait (discovery, the queue probe) looks at once.
+    const delay = flight.probe ? 0 : ctx.tracker.nextLookDelay(flight, now);
+    const timedOut = await wait(ctx, flight, Math.min(delay, deadline - now));
     if (flight.pushed !== null) return pushed(ctx, flight, flight.pushed);
     if (stop.stopping !== null) return stopped(ctx, flight);
     if (clock.now() >= deadline) continue;
@@ -114,7 +112,10 @@ export async function trackFlight(ctx: RunContext, flight: Flight): Promise<Land
     unreadable = 0;
 
     if (status.status === 'FULFILLED' || status.status === 'REJECTED') {
-      ctx.tracker.sawFinal(flight);
+      const discovering = !ctx.planner.learned;
+      ctx.tracker.sawFinal(flight, clock.now());
+      // Discovery ended: every execution plans its first look now.
+      if (discovering && ctx.planner.learned) wakeAll([...ctx.flights.values()]);
       return finalFromStatus(ctx, flight, status);
     }
     if (status.status === 'PENDING') {
@@ -125,7 +126,7 @@ export async function trackFlight(ctx: RunContext, flight: Flight): Promise<Land
     const wasQueued = flight.state === 'queued';
     ctx.queue.seenRunning(flight, clock.now());
     if (wasQueued) continue;
-    ctx.tracker.sawRunning(flight);
+    ctx.tracker.sawRunning(flight, clock.now());
     flight.looks += 1;
   }
 }

@@ -14,10 +14,10 @@ export interface Tracker {
   readonly pushes: boolean;
   /** Delay from `now` until the next status look at `flight` (Infinity: wait to be woken). */
   nextLookDelay(flight: Flight, now: number): number;
-  /** A status look found the execution final. */
-  sawFinal(flight: Flight): void;
-  /** A status look found the execution running. */
-  sawRunning(flight: Flight): void;
+  /** A status look at `now` found the execution final. */
+  sawFinal(flight: Flight, now: number): void;
+  /** A status look at `now` found the execution running. */
+  sawRunning(flight: Flight, now: number): void;
   /** A completion was pushed for the flight. */
   sawPush(flight: Flight, now: number): void;
 }
@@ -37,18 +37,28 @@ class PollTracker implements Tracker {
   }
 
   nextLookDelay(flight: Flight, now: number): number {
-    if (flight.state === 'queued') return Infinity;
+    // Queued executions are not looked at; in discovery, only the discovery loop looks.
+    if (flight.state === 'queued' || !this.#planner.learned) return Infinity;
     if (flight.looks > 0) return this.#planner.nextDelay(flight.looks);
     flight.plannedWith = this.#planner.planFirstLook(flight.seq);
     return this.#planner.firstDelay(now - flight.startedAt, flight.plannedWith);
   }
 
-  sawFinal(flight: Flight): void {
+  sawFinal(flight: Flight, now: number): void {
+    if (!this.#planner.learned) {
+      const runningAge = flight.seenRunningAt > 0 ? flight.seenRunningAt - flight.startedAt : null;
+      this.#planner.scoutFinished(now - flight.startedAt, runningAge);
+      return;
+    }
     if (flight.state === 'running' && flight.looks === 0)
       this.#planner.learnFirstLook(true, flight.plannedWith);
   }
 
-  sawRunning(flight: Flight): void {
+  sawRunning(flight: Flight, now: number): void {
+    if (!this.#planner.learned) {
+      this.#planner.scoutRunning(now - flight.startedAt);
+      return;
+    }
     if (flight.looks === 0) this.#planner.learnFirstLook(false, flight.plannedWith);
   }
 

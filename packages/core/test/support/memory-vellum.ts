@@ -64,6 +64,8 @@ export class MemoryVellum implements VellumClient, CompletionFeed {
   readonly executions: MemoryExecution[] = [];
   readonly #byExternalId = new Map<string, MemoryExecution>();
   readonly #listeners = new Set<(c: Completion) => void>();
+  /** Status answers given, by status. */
+  readonly answers: Record<string, number> = {};
   /** Status requests per execution id. */
   readonly looks = new Map<string, number>();
   /** Pushed completions that are dropped (webhook tests). */
@@ -108,7 +110,7 @@ export class MemoryVellum implements VellumClient, CompletionFeed {
     await Promise.resolve();
     options?.signal?.throwIfAborted();
     this.#counters.submit++;
-    while (this.#unfinished() >= (this.#options.rateLimitAt ?? Infinity)) {
+    while (this.#options.rateLimitAt !== undefined && this.#unfinished() >= this.#options.rateLimitAt) {
       this.#counters.rateLimited++;
       this.#counters.retries++;
       options?.onRetry?.({
@@ -162,6 +164,7 @@ export class MemoryVellum implements VellumClient, CompletionFeed {
     const e = this.executions.find((x) => x.id === executionId);
     if (e === undefined) throw new NotFoundError(404, 'Not found.', `GET /status`);
     const status = this.#statusOf(e);
+    this.answers[status] = (this.answers[status] ?? 0) + 1;
     return {
       execution_id: e.id,
       status,

@@ -1,0 +1,121 @@
+/**
+ * Tracking efficiency on a manual clock (SPEC section 9's two polling scenarios, exact and load-free): status
+ * requests per execution, the run's end against the server's span, and how soon each finish is seen. `pnpm bench`
+ * measures the same against the HTTP fake and the peers, in real time.
+ */
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runBatch } from '../src/engine/run.js';
+import type { Case, CaseRecord } from '../src/types.js';
+import { ManualClock } from './support/manual-clock.js';
+import { MemoryVellum, type MemoryVellumOptions } from './support/memory-vellum.js';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'vb-efficiency-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** Uniform run times in [min, max], seeded. */
+function uniform(min: number, max: number, seed: number): (n: number) => number {
+  const values: number[] = [];
+  let a = seed;
+  return (n) => {
+    while (values.length <= n) {
+      a = (a * 1664525 + 1013904223) >>> 0;
+      values.push(min + (max - min) * (a / 4294967296));
+    }
+    return values[n]!;
+  };
+}
+
+interface Measured {
+  /** Status requests / executions. */
+  readonly statusPerExecution: number;
+  /** Status requests answered `PENDING`: looks at executions that were still queued. */
+  readonly queuedLooks: number;
+  /** The server limit the run learned last. */
+  readonly limit: number | null;
+  readonly runOverSpan: number;
+  readonly detectP50: number;
+  readonly detectP95: number;
+}
+
+async function measure(n: number, server: MemoryVellumOptions, concurrency: number): Promise<Measured> {
+  const clock = new ManualClock();
+  const limits: number[] = [];
+  const vellum = new MemoryVellum(clock, server);
+  const list: Case[] = Array.from({ length: n }, (_, index) => ({
+    index,
+    id: `c${index}`,
+    inputs: [{ name: 'q', type: 'STRING' as const, value: `q${index}` }],
+    expected: {},
+    assertions: [],
+    metadata: {},
+  }));
+  await clock.drive(
+    runBatch({
+      client: vellum,
+      dataset: { path: 'memory.jsonl', size: n, cases: () => list },
+      workflow: { deploymentName: 'wf' },
+      outDir: dir,
+      clock,
+      concurrency,
+      onEvent: (e) => {
+        if (e.type === 'server-limit') limits.push(e.limit);
+      },
+    }),
+  );
+  const endedAt = clock.now();
+  const records = (await readFile(join(dir, 'results.jsonl'), 'utf8'))
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as CaseRecord);
+  expect(records.map((r) => r.status)).toEqual(Array(n).fill('FULFILLED'));
+  expect(vellum.executions).toHaveLength(n);
+  const byId = new Map(vellum.executions.map((e) => [e.id, e]));
+  const delays = records
+    .map((r) => Date.parse(r.finished_at) - byId.get(r.execution_id!)!.finishedAt!)
+    .sort((a, b) => a - b);
+  const first = Math.min(...vellum.executions.map((e) => e.createdAt));
+  const last = Math.max(...vellum.executions.map((e) => e.finishedAt!));
+  const measured = {
+    statusPerExecution: vellum.stats.status / n,
+    runOverSpan: (endedAt - first) / (last - first),
+    detectP50: delays[Math.floor(delays.length / 2)]!,
+    detectP95: delays[Math.floor(delays.length * 0.95)]!,
+    queuedLooks: vellum.answers['PENDING'] ?? 0,
+    limit: limits.at(-1) ?? null,
+  };
+  console.log(`tracking efficiency: ${JSON.stringify(measured)}`);
+  return measured;
+}
+
+// Figures at the time of writing, with discovery (`src/engine/discovery.ts`): queue-bound 2.13 status requests per
+// execution, 4 looks at queued executions, run / span 1.021, detection p50 0.40 s; long 2.15, 11 queued looks, run /
+// span 1.007, detection p50 3.9 s, p95 12.4 s. Before it (a ladder of first looks from a guessed 1 s): queue-bound
+// 2.11, 1, 1.017, 0.39 s; long 3.15, 6, 1.023, 4.4 s, p95 17.0 s. Answers here are instant, so the burst of looks at
+// queued executions that real round trips cause does not show; the first wave's climbing estimate does. SPEC section
+// 9's targets (<= 1.5 status requests, detection p50 <= 2 s in the long scenario) are not met yet: these bounds guard
+// what is.
+describe('tracking efficiency (manual clock)', () => {
+  it('queue-bound: 1,000 executions of 1-3 s behind a limit of 50 (window 200): finds the limit with a few looks', async () => {
+    const m = await measure(1000, { limit: 50, durationMs: uniform(1000, 3000, 7) }, 200);
+    expect(m.limit).toBe(50);
+    expect(m.queuedLooks).toBeLessThanOrEqual(10);
+    expect(m.statusPerExecution).toBeLessThanOrEqual(2.3);
+    expect(m.runOverSpan).toBeLessThanOrEqual(1.04);
+  });
+
+  it('long: 200 executions of 10-30 s behind a limit of 20 (window 200): no burst of looks while learning', async () => {
+    const m = await measure(200, { limit: 20, durationMs: uniform(10_000, 30_000, 7) }, 200);
+    expect(m.limit).toBe(20);
+    expect(m.queuedLooks).toBeLessThanOrEqual(20);
+    expect(m.statusPerExecution).toBeLessThanOrEqual(2.4);
+    expect(m.detectP50).toBeLessThanOrEqual(5_000);
+  });
+});
