@@ -95,27 +95,30 @@ async function measure(n: number, server: MemoryVellumOptions, concurrency: numb
   return measured;
 }
 
-// Figures at the time of writing, with discovery (`src/engine/discovery.ts`): queue-bound 2.13 status requests per
-// execution, 4 looks at queued executions, run / span 1.021, detection p50 0.40 s; long 2.15, 11 queued looks, run /
-// span 1.007, detection p50 3.9 s, p95 12.4 s. Before it (a ladder of first looks from a guessed 1 s): queue-bound
-// 2.11, 1, 1.017, 0.39 s; long 3.15, 6, 1.023, 4.4 s, p95 17.0 s. Answers here are instant, so the burst of looks at
-// queued executions that real round trips cause does not show; the first wave's climbing estimate does. SPEC section
-// 9's targets (<= 1.5 status requests, detection p50 <= 2 s in the long scenario) are not met yet: these bounds guard
-// what is.
+// Figures at the time of writing (status requests per execution, looks at queued executions, run / span, detection
+// p50 and p95):
+// - queue-bound: 1.72, 4, 1.012, 0.56 s, 2.0 s (before discovery, the tail and the 85th-percentile first look:
+//   2.11, 1, 1.017, 0.39 s, 1.1 s);
+// - long: 1.87, 11, 1.008, 5.2 s, 17.7 s (before: 3.15, 6, 1.023, 4.4 s, 17.0 s).
+// Answers here are instant, so the burst of looks at queued executions that real round trips caused does not show.
+// While Vellum holds executions of the run queued, a finish seen later costs no time, so first looks are planned
+// late (fewer requests, later detection); the tail looks early. SPEC section 9's targets (<= 1.5 status requests;
+// detection p50 <= 2 s in the long scenario) are not met: these bounds guard what is.
 describe('tracking efficiency (manual clock)', () => {
   it('queue-bound: 1,000 executions of 1-3 s behind a limit of 50 (window 200): finds the limit with a few looks', async () => {
     const m = await measure(1000, { limit: 50, durationMs: uniform(1000, 3000, 7) }, 200);
     expect(m.limit).toBe(50);
     expect(m.queuedLooks).toBeLessThanOrEqual(10);
-    expect(m.statusPerExecution).toBeLessThanOrEqual(2.3);
-    expect(m.runOverSpan).toBeLessThanOrEqual(1.04);
+    expect(m.statusPerExecution).toBeLessThanOrEqual(1.85);
+    expect(m.runOverSpan).toBeLessThanOrEqual(1.03);
   });
 
-  it('long: 200 executions of 10-30 s behind a limit of 20 (window 200): no burst of looks while learning', async () => {
+  it('long: 200 executions of 10-30 s behind a limit of 20 (window 200): no burst of looks while learning, a quick tail', async () => {
     const m = await measure(200, { limit: 20, durationMs: uniform(10_000, 30_000, 7) }, 200);
     expect(m.limit).toBe(20);
     expect(m.queuedLooks).toBeLessThanOrEqual(20);
-    expect(m.statusPerExecution).toBeLessThanOrEqual(2.4);
-    expect(m.detectP50).toBeLessThanOrEqual(5_000);
+    expect(m.statusPerExecution).toBeLessThanOrEqual(2.0);
+    expect(m.runOverSpan).toBeLessThanOrEqual(1.05);
+    expect(m.detectP50).toBeLessThanOrEqual(7_000);
   });
 });

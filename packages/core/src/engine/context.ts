@@ -13,6 +13,7 @@ import type { PollPlanner } from './planner.js';
 import type { ExternalIdFinder } from './reconcile.js';
 import type { ServerQueue } from './server-queue.js';
 import type { StopControl } from './stop.js';
+import type { TailWatch } from './tail.js';
 import type { Tracker } from './tracking.js';
 
 /**
@@ -57,6 +58,7 @@ export interface RunContext {
   probe(): void;
   /** Makes sure the discovery loop runs while it is needed (see `discovery.ts`). */
   discover(): void;
+  readonly tail: TailWatch;
   emit(event: RunEvent): void;
   /** Tells a warning: kept in the result's `warnings` and emitted as a `warning` event. */
   warn(message: string): void;

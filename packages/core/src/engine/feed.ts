@@ -53,5 +53,6 @@ export async function feedCases(
       `the dataset could not be read to its end: ${error instanceof Error ? error.message : String(error)}`,
     );
   }
+  ctx.tail.fed();
   await Promise.all(inflight);
 }

@@ -51,6 +51,7 @@ export async function flyCase(
   } finally {
     wakeAll(ctx.queue.leave(flight, finishEstimate(ctx, flight), ctx.stop.stopping === null));
     ctx.flights.close(flight);
+    ctx.tail.check();
   }
 }
 

@@ -33,9 +33,18 @@ describe('PollPlanner', () => {
     expect(small.window).toBe(60);
   });
 
-  it('settles the first look near the 60th percentile of the run times', () => {
+  it('settles the first look near the 85th percentile of the run times by default', () => {
     const random = seeded(3);
     const planner = new PollPlanner({ maxWindow: 10, initialDurationMs: 300 });
+    converge(planner, () => 1000 + 2000 * random(), 3000);
+    // Uniform 1-3 s: the 85th percentile is 2.7 s.
+    expect(planner.durationEstimateMs).toBeGreaterThan(2450);
+    expect(planner.durationEstimateMs).toBeLessThan(2950);
+  });
+
+  it('settles near the 60th percentile when told to', () => {
+    const random = seeded(3);
+    const planner = new PollPlanner({ maxWindow: 10, initialDurationMs: 300, targetQuantile: 0.6 });
     converge(planner, () => 1000 + 2000 * random(), 3000);
     // Uniform 1-3 s: the 60th percentile is 2.2 s.
     expect(planner.durationEstimateMs).toBeGreaterThan(1950);
@@ -58,12 +67,34 @@ describe('PollPlanner', () => {
     expect(planner.durationEstimateMs).toBe(25);
   });
 
-  it('plans a ladder of early first looks until something is learned', () => {
+  it('learns the first estimate in discovery, halfway between the last running look and the finish', () => {
     const planner = new PollPlanner({ maxWindow: 10, initialDurationMs: 1000 });
-    expect([0, 1, 2, 10].map((n) => planner.planFirstLook(n))).toEqual([20, 25, 31.25, 20 * 1.25 ** 10]);
-    expect(planner.planFirstLook(40)).toBe(1000);
-    planner.learnFirstLook(false, 1000);
-    expect(planner.planFirstLook(0)).toBe(planner.durationEstimateMs);
+    expect(planner.learned).toBe(false);
+    planner.scoutRunning(1_500);
+    expect(planner.durationEstimateMs).toBe(1_500);
+    planner.scoutFinished(2_500, 1_500);
+    expect(planner.learned).toBe(true);
+    expect(planner.durationEstimateMs).toBe(2_000);
+    // Over: later scout reports change nothing.
+    planner.scoutFinished(10, null);
+    expect(planner.durationEstimateMs).toBe(2_000);
+  });
+
+  it('a finish never seen running bounds the first estimate by the execution age', () => {
+    const planner = new PollPlanner({ maxWindow: 10, initialDurationMs: 1000 });
+    planner.scoutFinished(20, null);
+    expect(planner.durationEstimateMs).toBe(20);
+  });
+
+  it('in the tail looks earlier and more often, and learns nothing', () => {
+    const planner = new PollPlanner({ maxWindow: 10, initialDurationMs: 1000 });
+    expect(planner.planFirstLook()).toBe(1000);
+    expect(planner.nextDelay(1)).toBe(250);
+    planner.enterTail();
+    expect(planner.planFirstLook()).toBeLessThan(1000);
+    expect(planner.nextDelay(1)).toBeLessThan(250);
+    planner.learnFirstLook(true, 10);
+    expect(planner.durationEstimateMs).toBe(1000);
   });
 
   it('clamps delays and backs off by half each look', () => {

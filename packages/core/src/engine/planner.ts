@@ -4,9 +4,11 @@
  *
  * Until a first finish is seen the planner is in discovery (see `discovery.ts`): one loop looks, the estimate is the
  * longest run time seen so far, and no execution plans its own first look. Then two things are learned:
- * - the typical run time of an execution, tracked as the median by a stochastic quantile estimator: every first
- *   look that finds an execution finished nudges the estimate down, every one that finds it still running nudges it
- *   up, so first looks land near the median finish and about half of them find the execution done;
+ * - the run time of an execution, tracked as a quantile (`targetQuantile`, the 85th percentile by default) by a
+ *   stochastic quantile estimator: every first look that finds an execution finished nudges the estimate down,
+ *   every one that finds it still running nudges it up, so that share of first looks find the execution done. A
+ *   late first look costs no time while Vellum holds executions of the run queued (it starts the next one itself);
+ *   in the tail, when none is queued, looks come earlier and more often ({@link PollPlanner.tail});
  * - the server's concurrency limit, from the first `PENDING` (queued) status: the executions submitted before the
  *   first queued one that were still running are the limit. From then on the window is twice the limit (the limit
  *   running, as many queued behind them so the server never waits for us), and queued executions are not polled:
@@ -34,7 +36,8 @@ export interface PlannerOptions {
   readonly learningRate?: number;
   /**
    * Share of first looks meant to find the execution finished: 0.5 plans them at the median run time; higher
-   * saves status requests, lower detects sooner. @default 0.6
+   * saves status requests, lower detects sooner. While Vellum has executions of the run queued, detecting a finish
+   * later costs no time (the server starts the next one itself), so the default saves requests. @default 0.85
    */
   readonly targetQuantile?: number;
 }
@@ -43,6 +46,9 @@ export interface PlannerOptions {
 export type Observation = 'finished' | 'running' | 'queued';
 
 const MIN_ESTIMATE_MS = 1;
+/** In the tail, a first look at this share of the estimate, then looks every {@link TAIL_NEXT_LOOK} of it, growing. */
+const TAIL_FIRST_LOOK = 0.7;
+const TAIL_NEXT_LOOK = 0.2;
 
 /** Learns durations and the server's limit; see the module comment. */
 export class PollPlanner {
@@ -54,6 +60,7 @@ export class PollPlanner {
   #durationMs: number;
   #observations = 0;
   #learned = false;
+  #tail = false;
   #serverLimit: number | null = null;
   /** The window's cap under rate limiting (Infinity: none); see the module comment. */
   #rateCap = Infinity;
@@ -66,7 +73,7 @@ export class PollPlanner {
     this.#minDelayMs = options.minDelayMs ?? 2;
     this.#maxDelayMs = options.maxDelayMs ?? 30_000;
     this.#rate = options.learningRate ?? 0.08;
-    this.#quantile = Math.min(0.95, Math.max(0.05, options.targetQuantile ?? 0.6));
+    this.#quantile = Math.min(0.95, Math.max(0.05, options.targetQuantile ?? 0.85));
   }
 
   /** The current median run time estimate, in ms. */
@@ -143,7 +150,9 @@ export class PollPlanner {
    * larger, so a wrong initial estimate is corrected within a few rounds.
    */
   learnFirstLook(finished: boolean, plannedWith: number = this.#durationMs): void {
-    const step = Math.max(this.#rate / 2, 0.3 / (1 + this.#observations / 16));
+    if (this.#tail) return;
+    // Steps shrink slowly: with many executions in flight, a step small too early leaves the estimate behind.
+    const step = Math.max(this.#rate / 2, 0.3 / (1 + this.#observations / 256));
     const current = this.#durationMs;
     // A look planned with an estimate far from the current one says nothing about the current one's side of the
     // median: finished at a longer estimate, or still running at a shorter one, is no news.
@@ -169,13 +178,21 @@ export class PollPlanner {
   }
 
   /**
-   * The run-time estimate a first look is planned with. Before anything has been learned, the first executions
-   * look on a ladder from 20 ms up to the estimate (the `n`-th at 20 ms x 1.25^n), so a batch of quick executions
-   * learns within a few dozen looks that it is quick, at the price of a few early looks for slow ones.
+   * The tail: every case is submitted and none is queued, so nothing waits behind the executions left and each
+   * finish seen sooner ends the run sooner. Looks come earlier and more often, and teach the estimate nothing.
    */
-  planFirstLook(n: number): number {
-    if (this.#observations > 0) return this.#durationMs;
-    return Math.min(this.#durationMs, 20 * 1.25 ** n);
+  get tail(): boolean {
+    return this.#tail;
+  }
+
+  /** Enters the tail (see {@link PollPlanner.tail}); for good. */
+  enterTail(): void {
+    this.#tail = true;
+  }
+
+  /** The run-time estimate a first look is planned with: the estimate, or in the tail {@link TAIL_FIRST_LOOK} of it. */
+  planFirstLook(): number {
+    return this.#tail ? this.#durationMs * TAIL_FIRST_LOOK : this.#durationMs;
   }
 
   /** Delay from now until a first look planned with `planned` at an execution started `sinceStartMs` ago. */
@@ -188,7 +205,8 @@ export class PollPlanner {
    * the estimate, growing by half each time, so long executions cost few requests and short ones are seen soon.
    */
   nextDelay(looks: number): number {
-    return this.#clamp(this.#durationMs * 0.25 * 1.5 ** Math.max(0, looks - 1));
+    const first = this.#tail ? TAIL_NEXT_LOOK : 0.25;
+    return this.#clamp(this.#durationMs * first * 1.5 ** Math.max(0, looks - 1));
   }
 
   /** Delay between looks at the oldest queued execution, the safety net when our model of the queue is wrong. */

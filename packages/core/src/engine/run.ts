@@ -27,6 +27,7 @@ import { createQueueProbe } from './queue-probe.js';
 import { ServerQueue } from './server-queue.js';
 import { prepareStart, type StartPlan } from './start.js';
 import { StopControl } from './stop.js';
+import { TailWatch } from './tail.js';
 import { deliver } from './track.js';
 import { createTracker } from './tracking.js';
 
@@ -127,6 +128,7 @@ async function execute(
     finder: () => (finder ??= new ExternalIdFinder(client, deployment.id)),
     probe: createQueueProbe(() => ctx),
     discover: createDiscovery(() => ctx),
+    tail: new TailWatch(() => ctx),
     emit,
     warn: (message) => {
       warnings.push(message);

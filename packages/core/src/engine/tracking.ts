@@ -40,7 +40,7 @@ class PollTracker implements Tracker {
     // Queued executions are not looked at; in discovery, only the discovery loop looks.
     if (flight.state === 'queued' || !this.#planner.learned) return Infinity;
     if (flight.looks > 0) return this.#planner.nextDelay(flight.looks);
-    flight.plannedWith = this.#planner.planFirstLook(flight.seq);
+    flight.plannedWith = this.#planner.planFirstLook();
     return this.#planner.firstDelay(now - flight.startedAt, flight.plannedWith);
   }
 
