@@ -97,28 +97,36 @@ async function measure(n: number, server: MemoryVellumOptions, concurrency: numb
 
 // Figures at the time of writing (status requests per execution, looks at queued executions, run / span, detection
 // p50 and p95):
-// - queue-bound: 1.72, 4, 1.012, 0.56 s, 2.0 s (before discovery, the tail and the 85th-percentile first look:
-//   2.11, 1, 1.017, 0.39 s, 1.1 s);
-// - long: 1.87, 11, 1.008, 5.2 s, 17.7 s (before: 3.15, 6, 1.023, 4.4 s, 17.0 s).
+// - queue-bound: 1.39, 4, 1.001, 0.61 s, 1.6 s (before discovery, the tail and late first looks: 2.11, 1, 1.017,
+//   0.39 s, 1.1 s);
+// - long: 1.59, 11, 1.003, 6.8 s, 17.8 s (before: 3.15, 6, 1.023, 4.4 s, 17.0 s).
 // Answers here are instant, so the burst of looks at queued executions that real round trips caused does not show.
 // While Vellum holds executions of the run queued, a finish seen later costs no time, so first looks are planned
-// late (fewer requests, later detection); the tail looks early. SPEC section 9's targets (<= 1.5 status requests;
-// detection p50 <= 2 s in the long scenario) are not met: these bounds guard what is.
+// late (fewer requests, later detection); the tail looks early and often. SPEC section 9's long-scenario targets
+// (<= 1.5 status requests, detection p50 <= 2 s) are not met: no schedule of looks at independent executions can
+// meet both (one look at the median of 10-30 s run times already leaves a median delay near 5 s).
 describe('tracking efficiency (manual clock)', () => {
-  it('queue-bound: 1,000 executions of 1-3 s behind a limit of 50 (window 200): finds the limit with a few looks', async () => {
+  it('queue-bound: 1,000 executions of 1-3 s behind a limit of 50 (window 200) meet SPEC section 9', async () => {
     const m = await measure(1000, { limit: 50, durationMs: uniform(1000, 3000, 7) }, 200);
     expect(m.limit).toBe(50);
     expect(m.queuedLooks).toBeLessThanOrEqual(10);
-    expect(m.statusPerExecution).toBeLessThanOrEqual(1.85);
-    expect(m.runOverSpan).toBeLessThanOrEqual(1.03);
+    expect(m.statusPerExecution).toBeLessThanOrEqual(1.5);
+    expect(m.runOverSpan).toBeLessThanOrEqual(1.02);
   });
 
-  it('long: 200 executions of 10-30 s behind a limit of 20 (window 200): no burst of looks while learning, a quick tail', async () => {
+  it('long: 200 executions of 10-30 s behind a limit of 20 (window 200): no burst while learning, a quick tail', async () => {
     const m = await measure(200, { limit: 20, durationMs: uniform(10_000, 30_000, 7) }, 200);
     expect(m.limit).toBe(20);
     expect(m.queuedLooks).toBeLessThanOrEqual(20);
-    expect(m.statusPerExecution).toBeLessThanOrEqual(2.0);
+    expect(m.statusPerExecution).toBeLessThanOrEqual(1.7);
+    expect(m.runOverSpan).toBeLessThanOrEqual(1.02);
+    expect(m.detectP50).toBeLessThanOrEqual(8_000);
+  });
+
+  it('a thin queue (limit 5, window 10, 100 executions of 0.5-1.5 s): the run ends close behind the server', async () => {
+    const m = await measure(100, { limit: 5, durationMs: uniform(500, 1500, 11) }, 10);
+    expect(m.limit).toBe(5);
     expect(m.runOverSpan).toBeLessThanOrEqual(1.05);
-    expect(m.detectP50).toBeLessThanOrEqual(7_000);
+    expect(m.statusPerExecution).toBeLessThanOrEqual(2);
   });
 });

@@ -39,7 +39,7 @@ async function discover(ctx: RunContext): Promise<boolean> {
   for (;;) {
     if (ctx.stop.stopping !== null) return false;
     try {
-      await ctx.clock.sleep(tick, ctx.stop.signal);
+      await ctx.clock.sleep(tick, ctx.stop.background);
     } catch {
       return false;
     }

@@ -57,11 +57,19 @@ export async function flyCase(
 
 /**
  * When the execution of `flight`, just found finished, most likely finished: halfway between the last moment it was
- * known to run and now. Starting its successor at that moment (not now) keeps detection delays from adding up along
- * the chain of executions that share a slot.
+ * known to run and now, but, when no look saw it running, not longer ago than {@link FINISH_LAG} of the run-time
+ * estimate (first looks are planned late, near the estimate, so most finishes they find are recent). Starting its
+ * successor at that moment (not now) keeps detection delays from adding up along the chain of executions that share
+ * a slot, without starting it before its predecessor most likely ended.
  */
 function finishEstimate(ctx: RunContext, flight: Flight): number {
   const now = ctx.clock.now();
   const runningSince = Math.max(flight.startedAt, flight.seenRunningAt);
-  return runningSince >= now ? now : (runningSince + now) / 2;
+  if (runningSince >= now) return now;
+  const halfway = (runningSince + now) / 2;
+  if (flight.seenRunningAt > 0) return halfway;
+  return Math.max(halfway, now - FINISH_LAG * ctx.planner.durationEstimateMs);
 }
+
+/** See {@link finishEstimate}. */
+const FINISH_LAG = 0.15;

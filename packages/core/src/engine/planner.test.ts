@@ -61,10 +61,11 @@ describe('PollPlanner', () => {
     expect(afterFive).toBeLessThan(2000);
   });
 
-  it('jumps to strong evidence: finished at a look planned far shorter than the estimate', () => {
+  it('takes one step, not a jump, for a finish at a look planned far shorter than the estimate', () => {
     const planner = new PollPlanner({ maxWindow: 10, initialDurationMs: 1000 });
     planner.learnFirstLook(true, 25);
-    expect(planner.durationEstimateMs).toBe(25);
+    expect(planner.durationEstimateMs).toBeGreaterThan(900);
+    expect(planner.durationEstimateMs).toBeLessThan(1000);
   });
 
   it('learns the first estimate in discovery, halfway between the last running look and the finish', () => {
@@ -90,7 +91,7 @@ describe('PollPlanner', () => {
     const planner = new PollPlanner({ maxWindow: 10, initialDurationMs: 1000 });
     expect(planner.planFirstLook()).toBe(1000);
     expect(planner.nextDelay(1)).toBe(250);
-    planner.enterTail();
+    planner.enterTail(() => 2);
     expect(planner.planFirstLook()).toBeLessThan(1000);
     expect(planner.nextDelay(1)).toBeLessThan(250);
     planner.learnFirstLook(true, 10);

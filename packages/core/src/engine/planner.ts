@@ -46,9 +46,10 @@ export interface PlannerOptions {
 export type Observation = 'finished' | 'running' | 'queued';
 
 const MIN_ESTIMATE_MS = 1;
-/** In the tail, a first look at this share of the estimate, then looks every {@link TAIL_NEXT_LOOK} of it, growing. */
+/** In the tail, a first look at this share of the estimate. */
 const TAIL_FIRST_LOOK = 0.7;
-const TAIL_NEXT_LOOK = 0.2;
+/** In the tail, the delay between looks at one execution is this share of the estimate per execution left. */
+const TAIL_LOOK_SHARE = 0.02;
 
 /** Learns durations and the server's limit; see the module comment. */
 export class PollPlanner {
@@ -61,6 +62,7 @@ export class PollPlanner {
   #observations = 0;
   #learned = false;
   #tail = false;
+  #inFlight: () => number = () => 1;
   #serverLimit: number | null = null;
   /** The window's cap under rate limiting (Infinity: none); see the module comment. */
   #rateCap = Infinity;
@@ -146,25 +148,22 @@ export class PollPlanner {
   /**
    * Learns from the first look at an execution since it (was believed to have) started, a look planned with the
    * estimate `plannedWith`. The step is taken from that estimate, not the current one: a burst of looks planned
-   * together (the first round of a batch) moves the estimate one step, not one step per look. Early steps are
-   * larger, so a wrong initial estimate is corrected within a few rounds.
+   * together (the first round of a batch) moves the estimate one step, not one step per look. Steps shrink slowly
+   * (with many executions in flight, a step small too early leaves the estimate behind), and a look never jumps the
+   * estimate to its own plan: the model's start times are uncertain by a good part of a run time, so one look is one
+   * step of evidence.
    */
   learnFirstLook(finished: boolean, plannedWith: number = this.#durationMs): void {
     if (this.#tail) return;
-    // Steps shrink slowly: with many executions in flight, a step small too early leaves the estimate behind.
-    const step = Math.max(this.#rate / 2, 0.3 / (1 + this.#observations / 256));
+    const step = Math.max(this.#rate / 2, 0.2 / (1 + this.#observations / 256));
     const current = this.#durationMs;
     // A look planned with an estimate far from the current one says nothing about the current one's side of the
-    // median: finished at a longer estimate, or still running at a shorter one, is no news.
+    // quantile: finished at a longer estimate, or still running at a shorter one, is no news.
     if (finished ? plannedWith > current * (1 + step) : plannedWith < current * (1 - step)) return;
     this.#observations += 1;
     // Steps weighted so that, at equilibrium, a share `targetQuantile` of first looks find the execution finished.
     const q = this.#quantile;
-    let next = current * (finished ? 1 - 2 * (1 - q) * step : 1 + 2 * q * step);
-    // Strong evidence moves further: finished at a look planned far shorter than the estimate (or still running
-    // at one planned far longer) pulls the estimate to that look, not just one step.
-    if (finished && plannedWith < next) next = Math.max(plannedWith, MIN_ESTIMATE_MS);
-    if (!finished && plannedWith > next) next = plannedWith;
+    const next = current * (finished ? 1 - 2 * (1 - q) * step : 1 + 2 * q * step);
     this.#durationMs = Math.max(MIN_ESTIMATE_MS, Math.min(this.#maxDelayMs, next));
   }
 
@@ -185,9 +184,10 @@ export class PollPlanner {
     return this.#tail;
   }
 
-  /** Enters the tail (see {@link PollPlanner.tail}); for good. */
-  enterTail(): void {
+  /** Enters the tail (see {@link PollPlanner.tail}) for good; `inFlight` counts the executions left. */
+  enterTail(inFlight: () => number): void {
     this.#tail = true;
+    this.#inFlight = inFlight;
   }
 
   /** The run-time estimate a first look is planned with: the estimate, or in the tail {@link TAIL_FIRST_LOOK} of it. */
@@ -202,11 +202,14 @@ export class PollPlanner {
 
   /**
    * Delay until the next look at an execution that was still running at its `looks`-th look (1-based): a quarter of
-   * the estimate, growing by half each time, so long executions cost few requests and short ones are seen soon.
+   * the estimate, growing by half each time, so long executions cost few requests and short ones are seen soon. In
+   * the tail, {@link TAIL_LOOK_SHARE} of the estimate per execution left, no more than that: the run's looks come at
+   * a steady rate however few are left, so the last finish is seen within a small share of a run time.
    */
   nextDelay(looks: number): number {
-    const first = this.#tail ? TAIL_NEXT_LOOK : 0.25;
-    return this.#clamp(this.#durationMs * first * 1.5 ** Math.max(0, looks - 1));
+    const usual = this.#durationMs * 0.25 * 1.5 ** Math.max(0, looks - 1);
+    if (!this.#tail) return this.#clamp(usual);
+    return this.#clamp(Math.min(usual, this.#durationMs * TAIL_LOOK_SHARE * Math.max(1, this.#inFlight())));
   }
 
   /** Delay between looks at the oldest queued execution, the safety net when our model of the queue is wrong. */

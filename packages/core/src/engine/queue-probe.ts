@@ -17,7 +17,7 @@ export function createQueueProbe(ctx: () => RunContext): () => void {
 async function probeQueue(ctx: RunContext): Promise<void> {
   while (ctx.stop.stopping === null && ctx.queue.head() !== undefined) {
     try {
-      await ctx.clock.sleep(ctx.planner.queuedProbeDelay(), ctx.stop.signal);
+      await ctx.clock.sleep(ctx.planner.queuedProbeDelay(), ctx.stop.background);
     } catch {
       return;
     }

@@ -164,6 +164,8 @@ async function execute(
 
   try {
     await feedCases(ctx, dataset, start, readPrevious, land);
+    // Every case has its record: no deadline, signal or background loop has anything left to do.
+    stop.disarm();
 
     const stats = client.stats;
     const meta = {

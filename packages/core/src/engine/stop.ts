@@ -38,6 +38,8 @@ export class StopControl {
   #quotaRejections = 0;
   #unreachable = 0;
   readonly #onAbort: () => void;
+  readonly #over = new AbortController();
+  #background: AbortSignal | null = null;
 
   constructor(options: StopControlOptions) {
     this.#options = options;
@@ -59,9 +61,10 @@ export class StopControl {
     }
   }
 
-  /** Stops listening (the run is over). */
+  /** Stops listening (the run is over); background loops sleeping on {@link StopControl.background} end. */
   disarm(): void {
     this.#deadline.abort();
+    this.#over.abort(new Error('the run is over'));
     this.#options.signal?.removeEventListener('abort', this.#onAbort);
   }
 
@@ -73,6 +76,11 @@ export class StopControl {
   /** Aborted when the run stops: pass it to requests and sleeps. */
   get signal(): AbortSignal {
     return this.#controller.signal;
+  }
+
+  /** Aborted when the run stops or is over: the sleeps of loops that outlive no run (discovery, the queue probe). */
+  get background(): AbortSignal {
+    return (this.#background ??= AbortSignal.any([this.#controller.signal, this.#over.signal]));
   }
 
   /** Decides the stop (the first call wins). */

@@ -1,7 +1,8 @@
 /**
  * The tail of a run: once every case has taken off and Vellum holds none of them queued, nothing waits behind the
  * executions left, so each finish seen sooner ends the run sooner. The watch tells the planner (looks come earlier
- * and more often, see {@link PollPlanner.tail}) and wakes every flight to plan its next look again.
+ * and more often, see {@link PollPlanner.tail}) and wakes every flight to plan its next look again, and again each
+ * time the number of executions left halves.
  */
 import { wakeAll, type RunContext } from './context.js';
 
@@ -9,6 +10,8 @@ import { wakeAll, type RunContext } from './context.js';
 export class TailWatch {
   readonly #ctx: () => RunContext;
   #fed = false;
+  /** Flights in the air when every flight last planned its look again. */
+  #plannedAt = Infinity;
 
   constructor(ctx: () => RunContext) {
     this.#ctx = ctx;
@@ -20,12 +23,20 @@ export class TailWatch {
     this.check();
   }
 
-  /** Enters the tail when it has come (call after the queue model changed). */
+  /**
+   * Enters the tail when it has come (call after the queue model changed). In the tail, looks come more often as
+   * fewer executions are left: each time their number halves, every flight plans its next look again.
+   */
   check(): void {
     const ctx = this.#ctx();
-    if (!this.#fed || !ctx.planner.learned || ctx.planner.tail) return;
-    if (ctx.queue.queued > 0 || ctx.stop.stopping !== null) return;
-    ctx.planner.enterTail();
+    if (!this.#fed || !ctx.planner.learned || ctx.stop.stopping !== null) return;
+    if (!ctx.planner.tail) {
+      if (ctx.queue.queued > 0) return;
+      ctx.planner.enterTail(() => ctx.flights.size);
+    } else if (ctx.flights.size > this.#plannedAt / 2) {
+      return;
+    }
+    this.#plannedAt = ctx.flights.size;
     wakeAll([...ctx.flights.values()]);
   }
 }

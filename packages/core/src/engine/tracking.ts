@@ -39,7 +39,9 @@ class PollTracker implements Tracker {
   nextLookDelay(flight: Flight, now: number): number {
     // Queued executions are not looked at; in discovery, only the discovery loop looks.
     if (flight.state === 'queued' || !this.#planner.learned) return Infinity;
-    if (flight.looks > 0) return this.#planner.nextDelay(flight.looks);
+    // Counted from the last look that saw it running, so a flight woken to plan again does not put its look off.
+    if (flight.looks > 0)
+      return Math.max(0, flight.seenRunningAt + this.#planner.nextDelay(flight.looks) - now);
     flight.plannedWith = this.#planner.planFirstLook();
     return this.#planner.firstDelay(now - flight.startedAt, flight.plannedWith);
   }
