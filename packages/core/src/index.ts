@@ -77,8 +77,11 @@ export type { BatchHandle } from './engine/stream.js';
 export { planBatch } from './engine/plan.js';
 export type { BatchPlan } from './engine/plan.js';
 export { DEFAULTS } from './engine/options.js';
+export { aggregateRepeats, isFlaky, MAX_REPEAT } from './engine/repeats.js';
+export type { RepeatConfig } from './engine/repeats.js';
 export type {
   BatchSource,
+  RepeatOptions,
   RunBatchOptions,
   RunEvent,
   RunMode,
@@ -152,11 +155,13 @@ export type {
   GateResult,
   InputType,
   RecordBaseline,
+  RepeatResult,
   Summary,
   WorkflowInput,
   WorkflowRef,
 } from './types.js';
 export {
+  checkRepeat,
   COUNT_RANGES,
   MAX_EXTERNAL_ID_PREFIX_LENGTH,
   MAX_RELEASE_TAG_LENGTH,

@@ -13,10 +13,11 @@ import type { VellumClient, WorkflowDeployment } from '../client.js';
 import { systemClock, type Clock } from '../internal/clock.js';
 import { finishOutDir } from '../report/out-dir.js';
 import type { CaseRecord, WorkflowRef } from '../types.js';
-import { wakeAll, type Landing, type RunContext } from './context.js';
+import { wakeAll, type RunContext } from './context.js';
 import { FlightTable, type Flight } from './flights.js';
 import { JournalWriter, readRecordAt } from './journal.js';
 import { feedCases } from './feed.js';
+import { createLander } from './landing.js';
 import {
   resolveOptions,
   type ResolvedOptions,
@@ -28,10 +29,12 @@ import { acquireOutDir, ioError, OutDirError } from './out-dir.js';
 import { PollPlanner } from './planner.js';
 import { ExternalIdFinder } from './reconcile.js';
 import { ServerQueue } from './server-queue.js';
+import { caseRecords, repeatField } from './repeats.js';
 import { prepareStart, type StartPlan } from './start.js';
 import { StopControl } from './stop.js';
 import { deliver } from './track.js';
 import { createTracker } from './tracking.js';
+import { repeatCount } from './units.js';
 
 /**
  * Runs every case of `options.dataset` against the workflow and writes the out directory. Resolves when every case
@@ -97,13 +100,16 @@ async function execute(
     }
   };
 
-  const journal = openJournal(outDir, start, dataset, startedAt);
+  const journal = openJournal(outDir, start, dataset, startedAt, resolved);
   const planner = new PollPlanner({
     maxWindow: resolved.concurrency,
     initialDurationMs: resolved.initialDurationEstimateMs,
   });
   const queue = new ServerQueue<Flight>(() => planner.serverLimit);
-  const flights = new FlightTable(dataset.size, () => ({ running: queue.running, queued: queue.queued }));
+  const flights = new FlightTable(dataset.size * repeatCount(resolved.repeat), () => ({
+    running: queue.running,
+    queued: queue.queued,
+  }));
   const stop = new StopControl({
     clock,
     signal: options.signal,
@@ -147,11 +153,7 @@ async function execute(
     },
     emit,
   };
-  const land = (landing: Landing): void => {
-    journal.record(landing.record, landing.provisional);
-    flights.countFinished(landing.record.passed);
-    emit({ type: 'record', record: landing.record, progress: flights.progress() });
-  };
+  const lander = createLander(journal, flights, emit, resolved.repeat);
 
   // Deliveries of another deployment, or of executions another run started, are not this run's news.
   options.completions?.restrictTo?.({ deploymentId: deployment.id, runId: start.runId });
@@ -174,11 +176,12 @@ async function execute(
     runId: start.runId,
     externalIdPrefix: start.prefix,
     deploymentId: deployment.id,
+    ...(resolved.repeat === null ? {} : { repeat: resolved.repeat }),
     progress: flights.progress(),
   });
 
   try {
-    await feedCases(ctx, dataset, start, readPrevious, land);
+    await feedCases(ctx, dataset, start, readPrevious, lander);
 
     const stats = client.stats;
     const meta = {
@@ -200,10 +203,11 @@ async function execute(
       apiCalls: { submit: stats.submit, status: stats.status, retries: stats.retries },
       stopped: stop.stopping,
       ...(options.gate !== undefined ? { gate: options.gate } : {}),
+      ...repeatField(resolved.repeat),
     };
     let finished;
     try {
-      finished = await finishOutDir(outDir, journal.records(), meta);
+      finished = await finishOutDir(outDir, caseRecords(journal.records(), resolved.repeat), meta);
     } catch (error) {
       const cause = ioFailure ?? error;
       const failure = ioError(outDir, cause, false);
@@ -233,12 +237,18 @@ function openJournal(
   start: StartPlan,
   dataset: RunBatchOptions['dataset'],
   startedAt: Date,
+  resolved: ResolvedOptions,
 ): JournalWriter {
   const path = join(outDir, 'journal.jsonl');
   let journal: JournalWriter;
   try {
     if (start.resume !== null) {
-      journal = JournalWriter.reopen(path, start.resume.validBytes, dataset.size);
+      journal = JournalWriter.reopen(
+        path,
+        start.resume.validBytes,
+        dataset.size,
+        repeatCount(resolved.repeat),
+      );
       for (const [index, at] of start.resume.records) journal.indexRecord(index, at.offset, at.length);
       return journal;
     }
@@ -256,6 +266,7 @@ function openJournal(
       shard: dataset.shard ?? null,
       started_at: startedAt.toISOString(),
       ...(start.attempt > 1 ? { attempt: start.attempt } : {}),
+      ...repeatField(resolved.repeat),
     });
   } catch (error) {
     throw ioError(outDir, error);
