@@ -207,7 +207,10 @@ function repeatsSection(summary: Summary, flaky: readonly CaseRecord[] | undefin
     flaky?.slice(0, MAX_FLAKY_ROWS).map((record) => {
       const runs = record.repeats ?? [];
       const passed = runs.filter((r) => r.passed).length;
-      const each = runs.map((r) => (r.passed ? 'pass' : r.status)).join(', ');
+      // A repeat that ran but failed its expectations reads `fail`; one that did not run to its end, its status.
+      const each = runs
+        .map((r) => (r.passed ? 'pass' : r.status === 'FULFILLED' ? 'fail' : r.status))
+        .join(', ');
       return `| ${inline(truncate(record.id, MAX_ID))} | ${record.passed ? 'passed' : 'failed'} | ${passed}/${runs.length} | ${inline(truncate(each, 160))} |`;
     }) ??
     (summary.flaky_ids ?? [])
