@@ -204,7 +204,7 @@ export interface Summary {
   } | null;
   /** How this run compares with a baseline run (`--baseline DIR`); absent without one. */
   readonly comparison?: Comparison | undefined;
-  /** With `--repeat N --min-pass K`: `{count: N, min_pass: K}`; absent when cases ran once. */
+  /** With `--repeat N --min-pass K`: `{count: N, min_pass: K}`; absent without `--repeat`. */
   readonly repeat?: { readonly count: number; readonly min_pass: number } | undefined;
   /** With `--repeat`: how many cases are flaky (some repeats passed, some failed). Absent without `--repeat`. */
   readonly flaky?: number | undefined;
