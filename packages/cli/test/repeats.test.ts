@@ -150,6 +150,9 @@ describe('run --repeat 3 --min-pass 2', () => {
       repeat: { count: 3, min_pass: 2 },
       flaky: flaky.length,
     });
+    console.log(
+      `repeats: ${CASES} cases, ${started('vb-cli-rep-').size} executions, ${list.filter((r) => r.passed).length} passed, ${flaky.length} flaky`,
+    );
     expect(result.stdout).toContain(
       `repeats: each case ran 3 times, passing with 2; ${flaky.length} flaky: `,
     );
@@ -183,13 +186,17 @@ describe('run --repeat 3 --min-pass 2', () => {
 
     const killed = await stopAt(['--resume'], 'SIGKILL', 20);
     expect(killed.signal).toBe('SIGKILL');
-    expect(started(prefix).size).toBeGreaterThan(afterFirst);
+    const afterKill = started(prefix).size;
+    expect(afterKill).toBeGreaterThan(afterFirst);
 
     const finished = await runCli([...flags, '--resume'], { env: { VELLUM_API_KEY: KEY } });
     expect(finished.code, finished.stderr).toBe(0);
     const list = await records(out);
     expectThreePerCase(prefix, list);
     expect((await summary(out))['flaky']).toBe(flakyOf(list).length);
+    console.log(
+      `repeats resume: ${afterFirst} executions before SIGINT, ${afterKill} before SIGKILL, ${started(prefix).size} at the end, none twice`,
+    );
   });
 
   it('refuses --min-pass without --repeat, or above it (exit 2, nothing submitted)', async () => {
