@@ -58,7 +58,6 @@ describe('parseInputs', () => {
       baseline: { kind: 'auto' },
       maxNewFailures: undefined,
       repeat: undefined,
-      minPass: undefined,
     });
   });
 
@@ -151,8 +150,10 @@ describe('parseInputs', () => {
       baseline: { kind: 'artifact', name: 'evals-main' },
       maxNewFailures: 2,
     });
-    expect(parseRun({ ...minimal, repeat: '3' })).toMatchObject({ repeat: 3, minPass: 3 });
-    expect(parseRun({ ...minimal, repeat: '3', 'min-pass': '2' })).toMatchObject({ repeat: 3, minPass: 2 });
+    expect(parseRun({ ...minimal, repeat: '3' })).toMatchObject({ repeat: { count: 3, minPass: 3 } });
+    expect(parseRun({ ...minimal, repeat: '3', 'min-pass': '2' })).toMatchObject({
+      repeat: { count: 3, minPass: 2 },
+    });
   });
 
   it('refuses max-new-failures with baseline: none, min-pass without repeat or above it, and a bad baseline', () => {
@@ -160,10 +161,10 @@ describe('parseInputs', () => {
       'input max-new-failures: needs a baseline to count regressions against, but baseline is none (use auto or an artifact name)',
     );
     expect(parseError({ ...minimal, 'min-pass': '2' }).message).toBe(
-      'input min-pass: goes with repeat (min-pass of repeat runs of each case must pass)',
+      'input min-pass: goes with input repeat (it says how many of the repeats of each case must pass)',
     );
     expect(parseError({ ...minimal, repeat: '2', 'min-pass': '3' }).message).toBe(
-      'input min-pass: 3 is more than repeat (2)',
+      'input min-pass: 3 is more than input repeat (2): a case cannot pass more repeats than it runs',
     );
     expect(parseError({ ...minimal, baseline: 'a/b' }).message).toContain(
       'input baseline: "a/b" is not auto, none',

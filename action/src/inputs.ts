@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { ConfigError } from '@vellum-batch/core';
 import {
+  checkRepeat,
   COUNT_RANGES,
   parseConcurrency,
   parseCount,
@@ -17,7 +18,7 @@ import {
   parseShard,
   parseTimeout,
 } from '@vellum-batch/core/internal';
-import type { CountRange } from '@vellum-batch/core/internal';
+import type { CountRange, RepeatConfig } from '@vellum-batch/core/internal';
 import type { GateOptions } from '@vellum-batch/core';
 
 /** Every input of `action.yml`, in its order. */
@@ -125,10 +126,11 @@ export interface RunInputs extends ReportInputs {
   readonly baseUrl: string | { readonly predict: string; readonly api: string } | undefined;
   /** @default `gh-{run id}-{run attempt}-` (+ `s{i}-` for a shard) */
   readonly externalIdPrefix: string | undefined;
-  /** Run each case this many times. @default unset: once */
-  readonly repeat: number | undefined;
-  /** With `repeat`: how many repeats must pass for the case to pass. @default `repeat` */
-  readonly minPass: number | undefined;
+  /**
+   * `repeat` (runs of each case) and `min-pass` (how many must pass; @default `repeat`), read by core's
+   * `checkRepeat` as the CLI's flags are. @default unset: each case runs once
+   */
+  readonly repeat: RepeatConfig | undefined;
 }
 
 /** The inputs of `mode: merge`, parsed: what the merge needs besides the {@link ReportInputs}. */
@@ -321,11 +323,11 @@ export function parseInputs(read: InputReader, env: NodeJS.ProcessEnv = process.
       `input track: "${v.track}" is not supported in the action (a runner cannot receive Vellum's webhooks); use poll`,
     );
   }
-  if (v['min-pass'] !== undefined && v.repeat === undefined) {
-    issues.push('input min-pass: goes with repeat (min-pass of repeat runs of each case must pass)');
-  }
-  if (v['min-pass'] !== undefined && v.repeat !== undefined && v['min-pass'] > v.repeat) {
-    issues.push(`input min-pass: ${v['min-pass']} is more than repeat (${v.repeat})`);
+  let repeat: RepeatConfig | undefined;
+  try {
+    repeat = checkRepeat(v.repeat, v['min-pass'], { repeat: 'input repeat', minPass: 'input min-pass' });
+  } catch (error) {
+    issues.push((error as Error).message);
   }
   if (v['base-url'] !== undefined && (v['predict-url'] ?? v['api-url']) !== undefined) {
     issues.push('input base-url stands for both hosts: give it, or predict-url and api-url, not both');
@@ -359,8 +361,7 @@ export function parseInputs(read: InputReader, env: NodeJS.ProcessEnv = process.
         ? fromEnv('VELLUM_BASE_URL')
         : { predict: predictUrl ?? DEFAULT_PREDICT_URL, api: apiUrl ?? DEFAULT_API_URL }),
     externalIdPrefix: v['external-id-prefix'],
-    repeat: v.repeat,
-    minPass: v['min-pass'] ?? v.repeat,
+    repeat,
   };
 }
 

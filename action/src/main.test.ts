@@ -110,6 +110,32 @@ describe('runAction', () => {
     expect(io.secrets).toEqual([KEY]);
   });
 
+  it('runs each case repeat times under its own external ids, and sets the flaky output', async () => {
+    const file = await dataset([
+      { id: 'a', inputs: { q: 'x' } },
+      { id: 'b', inputs: { q: 'y', fake_reject: 'no' } },
+    ]);
+    const io = fakeIo({ ...baseInputs(file), repeat: '3', 'min-pass': '2', 'external-id-prefix': 'gh-rep-' });
+    await runAction(io, env());
+    const ids = [...vellum.executions()].map((e) => e.externalId).sort();
+    expect(ids).toEqual([
+      'gh-rep-a-r1',
+      'gh-rep-a-r2',
+      'gh-rep-a-r3',
+      'gh-rep-b-r1',
+      'gh-rep-b-r2',
+      'gh-rep-b-r3',
+    ]);
+    expect(io.outputs).toMatchObject({ total: '2', passed: '1', failed: '1', flaky: '0' });
+    expect(io.log.some((line) => line.endsWith(' started: 2 cases × 3 repeats (6 executions)'))).toBe(true);
+    expect(io.log.some((line) => line.endsWith(', 0 flaky'))).toBe(true);
+    const summary = JSON.parse(await readFile(join(dir, 'out', 'summary.json'), 'utf8')) as Record<
+      string,
+      unknown
+    >;
+    expect(summary).toMatchObject({ repeat: { count: 3, min_pass: 2 }, flaky: 0 });
+  });
+
   it('uploads through the injected client and links the artifact in the summary and report.md', async () => {
     const file = await dataset([{ id: 'a', inputs: { q: 'x' }, expected: { q: 'x' } }]);
     const names: string[] = [];

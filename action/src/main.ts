@@ -175,8 +175,7 @@ async function runBatchOnce(
       timeoutMs: inputs.timeoutMs,
       executionTimeoutMs: inputs.executionTimeoutMs,
       externalIdPrefix,
-      // TODO: pass `repeat: inputs.repeat, minPass: inputs.minPass` once the engine runs repeats (issue 13, item 4);
-      // the inputs are parsed and checked already.
+      repeat: inputs.repeat,
       signal,
       onEvent: progressLogger(io),
     });

@@ -16,7 +16,12 @@ export function progressLogger(io: ActionIo): (event: RunEvent) => void {
   return (event) => {
     switch (event.type) {
       case 'started':
-        io.info(`run ${event.runId} started: ${event.progress.total} cases`);
+        io.info(
+          `run ${event.runId} started: ` +
+            (event.repeat === undefined
+              ? `${event.progress.total} cases`
+              : `${event.progress.total / event.repeat.count} cases × ${event.repeat.count} repeats (${event.progress.total} executions)`),
+        );
         last = Date.now();
         return;
       case 'server-limit':

@@ -89,15 +89,19 @@ describe('outputsOf', () => {
     });
   });
 
-  it('sets regressions and fixes from the comparison, and flaky from a count or a list', () => {
+  it('sets regressions and fixes from the comparison, and flaky from the repeats count', () => {
     const compared = {
       ...summary(),
       comparison: { regressions: 4, fixes: 1 } as Summary['comparison'],
-      flaky: ['a', 'b'],
+      repeat: { count: 3, min_pass: 2 },
+      flaky: 2,
+      flaky_ids: ['a', 'b'],
     } as Summary;
     const extras = { resultsDir: '', artifactId: '', artifactUrl: '', commentUrl: '' };
     expect(outputsOf(compared, extras)).toMatchObject({ regressions: '4', fixes: '1', flaky: '2' });
-    expect(outputsOf({ ...summary(), flaky: 3 } as Summary, extras)).toMatchObject({ flaky: '3' });
+    expect(outputsOf({ ...summary(), repeat: { count: 2, min_pass: 2 }, flaky: 0 }, extras)).toMatchObject({
+      flaky: '0',
+    });
   });
 });
 
@@ -192,6 +196,9 @@ describe('progressLine and finalLine', () => {
 
   it('ends with the summary counts, and says when the run stopped', () => {
     expect(finalLine(summary())).toBe('done: 4 cases, 3 passed, 1 failed (1 failed expectations)');
+    expect(finalLine({ ...summary(), repeat: { count: 3, min_pass: 2 }, flaky: 2 })).toBe(
+      'done: 4 cases, 3 passed, 1 failed (1 failed expectations), 2 flaky',
+    );
     expect(
       finalLine(
         summary({

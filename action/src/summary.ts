@@ -53,15 +53,9 @@ export function outputsOf(summary: Summary, extras: OutputExtras): Record<Output
   };
 }
 
-/**
- * How many cases were flaky (their repeats disagreed), or `''` for a run without `repeat`. `summary.flaky` is read
- * as a count or as a list of case ids, whichever the engine writes.
- */
+/** How many cases were flaky (their repeats disagreed), or `''` for a run without `repeat`. */
 function flakyCount(summary: Summary): string {
-  const flaky = (summary as { readonly flaky?: unknown }).flaky;
-  if (typeof flaky === 'number') return String(flaky);
-  if (Array.isArray(flaky)) return String(flaky.length);
-  return '';
+  return summary.flaky === undefined ? '' : String(summary.flaky);
 }
 
 /** How the step ends. */
@@ -165,8 +159,9 @@ export function finalLine(summary: Summary): string {
     [summary.cancelled, 'cancelled'],
   ];
   const detail = parts.filter(([n]) => n > 0).map(([n, label]) => `${n} ${label}`);
+  const flaky = summary.flaky === undefined ? '' : `, ${summary.flaky} flaky`;
   return (
     `${word}: ${summary.total} ${summary.total === 1 ? 'case' : 'cases'}, ${summary.passed} passed, ` +
-    `${summary.failed} failed${detail.length > 0 ? ` (${detail.join(', ')})` : ''}`
+    `${summary.failed} failed${detail.length > 0 ? ` (${detail.join(', ')})` : ''}${flaky}`
   );
 }

@@ -101,6 +101,8 @@ function buildProgram(io: CliIo, argv: readonly string[], setCode: (code: ExitCo
       '--webhook-secret-env <name>',
       'environment variable holding the HMAC token given to Vellum (default VELLUM_WEBHOOK_SECRET)',
     )
+    .option('--repeat <n>', 'run each case N times (1-100), each under its own external id')
+    .option('--min-pass <k>', 'with --repeat: a case passes when K of its repeats pass (default N)')
     .option('--shard <i/n>', 'run only shard I of N (1-based)')
     .option(
       '--resume',

@@ -160,6 +160,23 @@ describe('renderFinalReport', () => {
   });
 });
 
+describe('renderFinalReport with repeats', () => {
+  it('says how cases were repeated and names the first flaky cases after the verdict', () => {
+    const repeated = {
+      ...summary,
+      repeat: { count: 3, min_pass: 2 },
+      flaky: 12,
+      flaky_ids: Array.from({ length: 12 }, (_, i) => `c${i}`),
+    } as Summary;
+    const text = renderFinalReport({ ...base, summary: repeated });
+    const lines = text.split('\n');
+    expect(lines[2]).toBe(
+      'repeats: each case ran 3 times, passing with 2; 12 flaky: c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, …',
+    );
+    expect(renderFinalReport(base)).not.toContain('repeats:');
+  });
+});
+
 describe('continueCommand', () => {
   it('repeats the arguments with --resume, once, quoted for a shell', () => {
     expect(continueCommand(['run', '--dataset', 'my cases.jsonl', '--max-failure-rate', '5%'])).toBe(

@@ -75,6 +75,9 @@ export function renderFinalReport(input: FinalReportInput): string {
     );
   }
 
+  const repeats = repeatsLine(summary);
+  if (repeats !== null) lines.push(cut(repeats, room));
+
   const listed = input.failures.slice(0, MAX_LISTED_FAILURES);
   if (listed.length > 0) {
     lines.push(`failing cases (${input.failureCount}):`);
@@ -100,6 +103,22 @@ export function renderFinalReport(input: FinalReportInput): string {
     if (input.fromStdin === true) lines.push('  (pipe the same cases to its standard input again)');
   }
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * With `--repeat`: `repeats: each case ran 3 times, passing with 2; 4 flaky: a, b, c, d`, the first 10 flaky ids
+ * named; null for a run without repeats.
+ */
+export function repeatsLine(summary: Summary): string | null {
+  const repeat = summary.repeat;
+  if (repeat === undefined) return null;
+  const flaky = summary.flaky ?? 0;
+  const ids = (summary.flaky_ids ?? []).slice(0, 10);
+  const named = ids.length === 0 ? '' : `: ${ids.join(', ')}${flaky > ids.length ? ', …' : ''}`;
+  return (
+    `repeats: each case ran ${repeat.count} ${repeat.count === 1 ? 'time' : 'times'}, passing with ${repeat.min_pass}; ` +
+    `${flaky} flaky${named}`
+  );
 }
 
 /** Why a case failed, in one line: its error (code: message), else its first failing expectation or assertion. */

@@ -108,6 +108,24 @@ describe('parseRunFlags', () => {
     ]);
   });
 
+  it("reads --repeat and --min-pass with core's shared check (K defaults to N)", () => {
+    expect(parseRunFlags(minimal, {}).repeat).toBeUndefined();
+    expect(parseRunFlags({ ...minimal, repeat: '3' }, {}).repeat).toEqual({ count: 3, minPass: 3 });
+    expect(parseRunFlags({ ...minimal, repeat: '3', minPass: '2' }, {}).repeat).toEqual({
+      count: 3,
+      minPass: 2,
+    });
+    expect(parseError({ ...minimal, minPass: '2' }).message).toBe(
+      '--min-pass: goes with --repeat (it says how many of the repeats of each case must pass)',
+    );
+    expect(parseError({ ...minimal, repeat: '2', minPass: '3' }).message).toBe(
+      '--min-pass: 3 is more than --repeat (2): a case cannot pass more repeats than it runs',
+    );
+    expect(parseError({ ...minimal, repeat: '101' }).message).toBe(
+      '--repeat: "101" is out of range: use a whole number from 1 to 100',
+    );
+  });
+
   it('refuses a switch that is not a boolean', () => {
     expect(parseError({ ...minimal, resume: 'yes' }).message).toBe('--resume: must be true or false');
   });

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { ConfigError } from '@vellum-batch/core';
 import {
+  checkRepeat,
   COUNT_RANGES,
   DEFAULT_API_URL,
   DEFAULT_PREDICT_URL,
@@ -19,7 +20,7 @@ import {
   parseTimeout,
 } from '@vellum-batch/core/internal';
 import type { GateOptions, RunMode } from '@vellum-batch/core';
-import type { CountRange, DatasetFormat } from '@vellum-batch/core/internal';
+import type { CountRange, DatasetFormat, RepeatConfig } from '@vellum-batch/core/internal';
 
 /** `vellum-batch run`, parsed. */
 export interface RunConfig {
@@ -66,6 +67,8 @@ export interface RunConfig {
   readonly json: boolean;
   /** `--baseline DIR` and what goes with it, or null without a baseline. */
   readonly baseline: BaselineConfig | null;
+  /** `--repeat N --min-pass K` (K defaults to N), or undefined when each case runs once. */
+  readonly repeat: RepeatConfig | undefined;
 }
 
 /** `--baseline DIR`, `--max-new-failures N`, `--baseline-any-workflow`, parsed. */
@@ -231,6 +234,8 @@ function runFlagsSchema(label: FlagLabel) {
       baseline: text(label('baseline')),
       maxNewFailures: count('maxNewFailures', COUNT_RANGES.maxNewFailures),
       baselineAnyWorkflow: toggle(label('baselineAnyWorkflow')),
+      repeat: count('repeat', COUNT_RANGES.repeat),
+      minPass: count('minPass', COUNT_RANGES.minPass),
     })
     .strict();
 }
@@ -284,6 +289,12 @@ export function parseRunFlags(
   } catch (error) {
     problems.push((error as Error).message);
   }
+  let repeat: RunConfig['repeat'];
+  try {
+    repeat = checkRepeat(flags.repeat, flags.minPass, { repeat: label('repeat'), minPass: label('minPass') });
+  } catch (error) {
+    problems.push((error as Error).message);
+  }
   if (problems.length > 0) throw new ConfigError(problems.join('\n'));
 
   const baseUrl = hosts(flags, env);
@@ -324,6 +335,7 @@ export function parseRunFlags(
     dryRun: flags.dryRun === true,
     json: flags.json === true,
     baseline,
+    repeat,
   };
 }
 

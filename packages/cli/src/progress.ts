@@ -30,6 +30,8 @@ export interface ProgressSnapshot {
   readonly elapsedMs: number;
   /** Cases finished by this process (records replayed on `--resume` excluded), for the rate and the ETA. */
   readonly finishedHere: number;
+  /** What the counts count: `executions` for a run with `--repeat` (each repeat is one). @default 'cases' */
+  readonly unit?: 'cases' | 'executions';
 }
 
 /** How a line is laid out. */
@@ -77,7 +79,8 @@ export function renderProgress(snapshot: ProgressSnapshot, options: RenderOption
   if (snapshot.unfinished !== undefined && snapshot.unfinished > 0) {
     parts.push({ text: `${snapshot.unfinished} never finished`, keep: 6 });
   }
-  if (rate !== null) parts.push({ text: `${formatRate(rate)}${options.tty ? '/s' : ' cases/s'}`, keep: 2 });
+  const unit = snapshot.unit ?? 'cases';
+  if (rate !== null) parts.push({ text: `${formatRate(rate)}${options.tty ? '/s' : ` ${unit}/s`}`, keep: 2 });
   if (etaMs !== null) parts.push({ text: `ETA ${formatDuration(etaMs)}`, keep: 3 });
   parts.push({
     text: options.tty ? formatDuration(snapshot.elapsedMs) : `${formatDuration(snapshot.elapsedMs)} elapsed`,
@@ -170,6 +173,8 @@ export class ProgressReporter {
   readonly #startedAt: number;
   #progress: RunProgress | null = null;
   #finishedAtStart = 0;
+  /** Executions per case (`--repeat`): the progress counts executions, the summary cases. */
+  #repeats = 1;
   #stopping: StopReason | null = null;
   #timer: NodeJS.Timeout | null = null;
   #drawn = false;
@@ -196,16 +201,23 @@ export class ProgressReporter {
       this.#line(`stopping (${event.reason}): ${event.message}`);
     } else if (event.type === 'started') {
       this.#finishedAtStart = event.progress.finished;
-      this.#line(
-        `run ${event.runId}: ${event.progress.total} cases, external ids ${event.externalIdPrefix}*`,
-      );
+      this.#repeats = event.repeat?.count ?? 1;
+      const total = event.progress.total;
+      const what =
+        event.repeat === undefined
+          ? `${total} cases`
+          : `${total / this.#repeats} cases × ${this.#repeats} repeats (${total} executions)`;
+      this.#line(`run ${event.runId}: ${what}, external ids ${event.externalIdPrefix}*`);
     }
   }
 
   /** Stops the timer and writes the final line from the run's summary, once (later calls do nothing). */
   finish(summary: Summary): void {
     if (this.#timer === null) return;
-    const here = this.#progress === null ? summary.total : this.#progress.finished - this.#finishedAtStart;
+    const here =
+      this.#progress === null
+        ? summary.total
+        : Math.floor((this.#progress.finished - this.#finishedAtStart) / this.#repeats);
     this.#end(finalSnapshot(summary, here));
   }
 
@@ -246,6 +258,7 @@ export class ProgressReporter {
       queued: p.queued,
       elapsedMs: this.#now() - this.#startedAt,
       finishedHere: p.finished - this.#finishedAtStart,
+      ...(this.#repeats > 1 ? { unit: 'executions' as const } : {}),
     };
   }
 

@@ -87,6 +87,36 @@ export function parseCount(value: string, name: string, range: CountRange = {}):
 }
 
 /**
+ * Checks that a repeat count and a min-pass go together, each already read within {@link COUNT_RANGES}
+ * (`--repeat N --min-pass K`, the inputs `repeat` and `min-pass`, the engine's `repeat` option): K needs N and is at
+ * most N; K defaults to N (every repeat must pass).
+ *
+ * @param count - Runs of each case, or undefined when not given.
+ * @param minPass - Repeats that must pass, or undefined when not given.
+ * @param names - How the two fields are named in errors, e.g. `{ repeat: '--repeat', minPass: '--min-pass' }`.
+ * @returns `{ count, minPass }`, or undefined when neither is given.
+ * @throws {@link ConfigError} naming the min-pass field when it is given without a count, or is above it.
+ */
+export function checkRepeat(
+  count: number | undefined,
+  minPass: number | undefined,
+  names: { readonly repeat: string; readonly minPass: string },
+): { count: number; minPass: number } | undefined {
+  if (count === undefined) {
+    if (minPass === undefined) return undefined;
+    throw new ConfigError(
+      `${names.minPass}: goes with ${names.repeat} (it says how many of the repeats of each case must pass)`,
+    );
+  }
+  if (minPass !== undefined && minPass > count) {
+    throw new ConfigError(
+      `${names.minPass}: ${minPass} is more than ${names.repeat} (${count}): a case cannot pass more repeats than it runs`,
+    );
+  }
+  return { count, minPass: minPass ?? count };
+}
+
+/**
  * Parses a concurrency: a whole number from 1 to 10,000.
  *
  * @throws {@link ConfigError} naming `name`.

@@ -19,6 +19,7 @@ export type { BatchPlan } from './engine/plan.js';
 export { DEFAULTS } from './engine/options.js';
 export type {
   BatchSource,
+  RepeatOptions,
   RunBatchOptions,
   RunEvent,
   RunMode,
@@ -43,7 +44,15 @@ export type { MergeOptions, MergeResult } from './merge.js';
 export { compareWithBaseline } from './compare/compare.js';
 export { applyBaseline } from './compare/apply.js';
 export type { BaselineComparison } from './compare/compare.js';
-export type { Case, CaseRecord, CaseStatus, GateOptions, GateResult, Summary } from './types.js';
+export type {
+  Case,
+  CaseRecord,
+  CaseStatus,
+  GateOptions,
+  GateResult,
+  RepeatResult,
+  Summary,
+} from './types.js';
 
 // Webhooks: verification, and a receiver that feeds completions to a run.
 export { signWebhook, verifyWebhook, verifyWebhookToken } from './webhook.js';

@@ -13,6 +13,8 @@ export type { ShardRef } from './shard.js';
 export type { ApplyBaselineResult } from './compare/apply.js';
 export { checkBaseline } from './compare/compare.js';
 export type { StopReason } from './engine/options.js';
+export { aggregateRepeats, isFlaky, MAX_REPEAT } from './engine/repeats.js';
+export type { RepeatConfig } from './engine/repeats.js';
 export type { WebhookRefusalReason, WebhookStats } from './webhook-stats.js';
 export { SummaryBuilder } from './report/summary.js';
 export { serializeRecord } from './report/jsonl.js';
@@ -20,6 +22,7 @@ export { renderMarkdown } from './report/markdown.js';
 export type { WriteReportsOptions } from './report/write.js';
 export type { AssertionResult } from './types.js';
 export {
+  checkRepeat,
   COUNT_RANGES,
   parseConcurrency,
   parseCount,

@@ -1,6 +1,6 @@
 /**
- * Merging shard out directories into one verdict. Shards are checked to be of one dataset and workflow and to cover
- * it exactly once; their sorted `results.jsonl` files are merged by index as streams (a k-way merge), so memory
+ * Merging shard out directories into one verdict. Shards are checked to be of one dataset, workflow and repeat setting
+ * (`--repeat`, `--min-pass`) and to cover it exactly once; their sorted `results.jsonl` files are merged by index as streams (a k-way merge), so memory
  * stays small whatever the number of cases; the gate is applied once, to the whole set.
  */
 import { mkdir, readFile } from 'node:fs/promises';
@@ -49,6 +49,7 @@ const shardSummarySchema = z.looseObject({
   finished_at: z.string(),
   api_calls: z.object({ submit: z.number(), status: z.number(), retries: z.number() }),
   stopped: z.object({ reason: z.enum(['fatal', 'deadline', 'interrupted']), message: z.string() }).nullable(),
+  repeat: z.object({ count: z.number().int().positive(), min_pass: z.number().int().positive() }).optional(),
 });
 type ShardSummary = z.infer<typeof shardSummarySchema>;
 
@@ -60,7 +61,7 @@ interface ShardInput {
 /**
  * Merges shard results into `outDir` and applies the gate once.
  *
- * @throws ConfigError when an input is not a shard out directory, when shards disagree on dataset or workflow,
+ * @throws ConfigError when an input is not a shard out directory, when shards disagree on dataset, workflow or repeats,
  * when a shard is missing or given twice, or when the records do not cover the dataset exactly once.
  */
 export async function mergeResults(options: MergeOptions): Promise<MergeResult> {
@@ -109,6 +110,7 @@ export async function mergeResults(options: MergeOptions): Promise<MergeResult> 
     },
     stopped: worstStop(shards),
     gate: options.gate,
+    ...(first.repeat === undefined ? {} : { repeat: first.repeat }),
   });
   return { summary, outDir: options.outDir, markdown };
 }
@@ -142,6 +144,7 @@ function checkShards(shards: readonly ShardInput[]): {
   shard: { index: number; count: number };
   dataset: ShardSummary['dataset'];
   workflow: ShardSummary['workflow'];
+  repeat: ShardSummary['repeat'];
 } {
   const [head] = shards;
   const notShards = shards.filter((s) => s.summary.shard === null).map((s) => s.dir);
@@ -170,6 +173,14 @@ function checkShards(shards: readonly ShardInput[]): {
     ) {
       problems.push(`${dir} ran another workflow than ${head!.dir}`);
     }
+    if (
+      other.repeat?.count !== summary.repeat?.count ||
+      other.repeat?.min_pass !== summary.repeat?.min_pass
+    ) {
+      problems.push(
+        `${dir} ran ${repeatsOf(other)}, ${head!.dir} ${repeatsOf(summary)}: run every shard with the same --repeat and --min-pass`,
+      );
+    }
   }
   const byIndex = new Map<number, string[]>();
   for (const { dir, summary: other } of shards) {
@@ -183,7 +194,18 @@ function checkShards(shards: readonly ShardInput[]): {
   }
   if (problems.length > 0)
     throw new ConfigError(`merge: the shards do not make one run:\n  ${problems.join('\n  ')}`);
-  return { shard: summary.shard!, dataset: summary.dataset, workflow: summary.workflow };
+  return {
+    shard: summary.shard!,
+    dataset: summary.dataset,
+    workflow: summary.workflow,
+    repeat: summary.repeat,
+  };
+}
+
+/** `each case once`, or `each case 3 times (passing with 2)`. */
+function repeatsOf(summary: ShardSummary): string {
+  const r = summary.repeat;
+  return r === undefined ? 'each case once' : `each case ${r.count} times (passing with ${r.min_pass})`;
 }
 
 /** Yields the records of every shard in index order (each shard's file is sorted by index). */

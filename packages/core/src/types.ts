@@ -106,6 +106,21 @@ export interface CaseRecord {
    * of this id (an added case). Absent when the run was not compared with a baseline.
    */
   readonly baseline?: RecordBaseline | null | undefined;
+  /**
+   * Each run of the case (`--repeat N`), in repeat order; the case passed when at least `min_pass` of them passed.
+   * Absent when the run did not repeat its cases.
+   */
+  readonly repeats?: readonly RepeatResult[] | undefined;
+}
+
+/** One run of a case repeated with `--repeat N`, as carried by {@link CaseRecord.repeats}. */
+export interface RepeatResult {
+  readonly execution_id: string | null;
+  /** The repeat's own external id: `{prefix}{case id}-r{k}` (k from 1). */
+  readonly external_id: string;
+  readonly status: CaseStatus;
+  readonly passed: boolean;
+  readonly latency_ms: number | null;
 }
 
 /** A case's outcome in the baseline run, as carried by {@link CaseRecord.baseline}. */
@@ -189,6 +204,12 @@ export interface Summary {
   } | null;
   /** How this run compares with a baseline run (`--baseline DIR`); absent without one. */
   readonly comparison?: Comparison | undefined;
+  /** With `--repeat N --min-pass K`: `{count: N, min_pass: K}`; absent without `--repeat`. */
+  readonly repeat?: { readonly count: number; readonly min_pass: number } | undefined;
+  /** With `--repeat`: how many cases are flaky (some repeats passed, some failed). Absent without `--repeat`. */
+  readonly flaky?: number | undefined;
+  /** With `--repeat`: the first 100 flaky case ids, in index order. Absent without `--repeat`. */
+  readonly flaky_ids?: readonly string[] | undefined;
 }
 
 /** Which run a comparison was made against (from its `summary.json`, plus what the caller knows of it). */

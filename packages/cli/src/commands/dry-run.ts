@@ -18,7 +18,12 @@ export async function dryRun(options: RunBatchOptions, io: CliIo): Promise<ExitC
     `  cases:       ${plan.cases} valid in ${options.dataset.path}${shard}`,
     `  deployment:  ${plan.deployment.name} (${plan.deployment.id}), release tag ${plan.releaseTag}`,
     `  run:         ${plan.mode}, track ${plan.track}, concurrency ${plan.concurrency}`,
-    `  external ids: ${plan.externalIdPrefix}{case id}`,
+    ...(plan.repeat === null
+      ? []
+      : [
+          `  repeats:     each case ${plan.repeat.count} times (${plan.cases * plan.repeat.count} executions), passing with ${plan.repeat.minPass}`,
+        ]),
+    `  external ids: ${plan.externalIdPrefix}{case id}${plan.repeat !== null && plan.repeat.count > 1 ? '-r{k}' : ''}`,
     `  results:     ${resolve(plan.outDir)}`,
     ...plan.notes.map((note) => `  note:        ${note}`),
   ];

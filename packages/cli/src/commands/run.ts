@@ -8,7 +8,13 @@ import type { CaseRecord, RunBatchOptions, RunResult, VellumClient } from '@vell
 import type { CliIo } from '../cli.js';
 import { EXIT } from '../exit-codes.js';
 import type { ExitCode } from '../exit-codes.js';
-import { continueCommand, isListedFailure, MAX_LISTED_FAILURES, renderFinalReport } from '../final-report.js';
+import {
+  continueCommand,
+  isListedFailure,
+  MAX_LISTED_FAILURES,
+  renderFinalReport,
+  repeatsLine,
+} from '../final-report.js';
 import { flagName, parseRunFlags } from '../flags.js';
 import type { FlagLabel, RunConfig } from '../flags.js';
 import { ProgressReporter } from '../progress.js';
@@ -164,6 +170,7 @@ function runOptions(
     executionTimeoutMs: config.executionTimeoutMs,
     externalIdPrefix: config.externalIdPrefix,
     track: config.track,
+    repeat: config.repeat,
   };
 }
 
@@ -226,6 +233,8 @@ export function printResult(
     );
   }
   for (const reason of summary.gate.reasons) lines.push(`  - ${reason}`);
+  const repeats = repeatsLine(summary);
+  if (repeats !== null) lines.push(repeats);
   lines.push(`results: ${resolve(result.outDir)} (results.jsonl, summary.json, report.md, junit.xml)`);
   (config.json ? io.stderr : io.stdout).write(`${lines.join('\n')}\n`);
 }

@@ -87,7 +87,14 @@ describe('compareWithBaseline', () => {
       [record(0, 'a', true)],
       meta({ dataset: { path: 'x.jsonl', cases: 1, sha256: 'bbbb' } }),
     );
-    const repeated = { ...record(0, 'a', false), repeats: [{ passed: true }, { passed: false }] };
+    const repeat = (passed: boolean, k: number) => ({
+      execution_id: `e${k}`,
+      external_id: `vb-a-r${k}`,
+      status: 'FULFILLED' as const,
+      passed,
+      latency_ms: 5,
+    });
+    const repeated = { ...record(0, 'a', false), repeats: [repeat(true, 1), repeat(false, 2)] };
     const result = await compareWithBaseline([repeated], base, { current: current() });
     expect(result.comparison).toMatchObject({ dataset_changed: true, regressions: 1, regressed_ids: ['a'] });
   });

@@ -8,6 +8,7 @@
  */
 import { closeSync, fstatSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
 import type { CaseRecord, WorkflowRef } from '../types.js';
+import { slotUnit } from './units.js';
 
 /** First line of a journal. */
 export interface JournalHeader {
@@ -22,27 +23,38 @@ export interface JournalHeader {
   readonly started_at: string;
   /** 1 for a first run; each `--retry-failed` starts a new journal with the next number. */
   readonly attempt?: number;
+  /** With `--repeat N --min-pass K`: `{count: N, min_pass: K}`; absent when the cases run once. */
+  readonly repeat?: { readonly count: number; readonly min_pass: number };
+}
+
+/**
+ * Where an entry belongs: case `i`, and with repeats (count > 1) its repeat `rep` (1-based). A line without `rep` is
+ * of repeat 1: journals written without repeats read as before.
+ */
+interface EntryUnit {
+  readonly i: number;
+  readonly rep?: number;
 }
 
 /** Written just before a submit request goes out. */
-export interface IntentEntry {
+export interface IntentEntry extends EntryUnit {
   readonly t: 'intent';
-  readonly i: number;
   readonly ext: string;
 }
 
 /** Written as soon as a submit returned an execution id (or the id was found by reconciliation). */
-export interface SubmittedEntry {
+export interface SubmittedEntry extends EntryUnit {
   readonly t: 'sub';
-  readonly i: number;
   readonly exec: string;
   readonly at: string;
 }
 
-/** The record of one case: final, or (`p: 1`) provisional, where a stop left it; a later record replaces it. */
-export interface RecordEntry {
+/**
+ * The record of one case (with repeats: of one repeat): final, or (`p: 1`) provisional, where a stop left it; a later
+ * record replaces it.
+ */
+export interface RecordEntry extends EntryUnit {
   readonly t: 'rec';
-  readonly i: number;
   readonly r: CaseRecord;
   readonly p?: 1;
 }
@@ -50,7 +62,10 @@ export interface RecordEntry {
 /** Any journal line. */
 export type JournalEntry = JournalHeader | IntentEntry | SubmittedEntry | RecordEntry;
 
-/** An open journal file being appended to. */
+/**
+ * An open journal file being appended to. Its indexes are unit slots (see `units.ts`): the case index without
+ * repeats; with repeats, each line is written with its case index and repeat.
+ */
 export class JournalWriter {
   readonly path: string;
   #fd: number;
@@ -61,24 +76,27 @@ export class JournalWriter {
   #pending: Buffer[] = [];
   #flushScheduled = false;
   #waiters: { resolve: () => void; reject: (error: Error) => void }[] = [];
-  /** Byte offset and length of each case's record line, by case index; -1 when the case has none yet. */
+  /** Byte offset and length of each unit's record line, by slot; -1 when the unit has none yet. */
   #recordOffsets: Float64Array;
   #recordLengths: Uint32Array;
   /** The first write error: from then on nothing more is written (a later line after a torn one would damage it). */
   #failure: Error | null = null;
   /** Told once, at the first write error. */
   onError: ((error: Error) => void) | null = null;
+  /** Repeats of each case (1 without repeats). */
+  readonly #repeats: number;
 
-  private constructor(path: string, fd: number, offset: number, cases: number) {
+  private constructor(path: string, fd: number, offset: number, cases: number, repeats: number) {
     this.path = path;
     this.#fd = fd;
     this.#offset = offset;
     this.#written = offset;
-    this.#recordOffsets = new Float64Array(Math.max(16, cases)).fill(-1);
+    this.#repeats = repeats;
+    this.#recordOffsets = new Float64Array(Math.max(16, cases * repeats)).fill(-1);
     this.#recordLengths = new Uint32Array(this.#recordOffsets.length);
   }
 
-  /** Makes room for case `index` (cases of a shard carry their position in the whole file). */
+  /** Makes room for slot `index` (cases of a shard carry their position in the whole file). */
   #ensure(index: number): void {
     if (index < this.#recordOffsets.length) return;
     const size = Math.max(index + 1, this.#recordOffsets.length * 2);
@@ -93,43 +111,68 @@ export class JournalWriter {
   /** Creates (truncates) the journal at `path` and writes its header. */
   static create(path: string, header: JournalHeader): JournalWriter {
     const fd = openSync(path, 'w+');
-    const writer = new JournalWriter(path, fd, 0, header.dataset.cases);
+    const writer = new JournalWriter(path, fd, 0, header.dataset.cases, header.repeat?.count ?? 1);
     writer.#append(header);
     writer.flush();
     return writer;
   }
 
-  /** Opens an existing journal for appending (resume); `cases` sizes the record index. */
-  static reopen(path: string, validBytes: number, cases: number): JournalWriter {
+  /**
+   * Opens an existing journal for appending (resume); `cases` sizes the record index; `repeats` is its header's
+   * repeat count.
+   */
+  static reopen(path: string, validBytes: number, cases: number, repeats = 1): JournalWriter {
     const fd = openSync(path, 'r+');
     // Cut off a line torn by a crash mid-write, so the next entry starts on a line of its own.
     if (fstatSync(fd).size > validBytes) ftruncateSync(fd, validBytes);
-    return new JournalWriter(path, fd, validBytes, cases);
+    return new JournalWriter(path, fd, validBytes, cases, repeats);
   }
 
-  /** Notes where an already-written record of case `index` lies (resume). */
+  /** Notes where an already-written record of slot `index` lies (resume). */
   indexRecord(index: number, offset: number, length: number): void {
     this.#ensure(index);
     this.#recordOffsets[index] = offset;
     this.#recordLengths[index] = length;
   }
 
+  /** The submit of slot `index` under `externalId` is about to go out. */
   intent(index: number, externalId: string): void {
-    this.#append({ t: 'intent', i: index, ext: externalId });
+    this.#append({ t: 'intent', ...this.#unit(index), ext: externalId });
   }
 
+  /** Slot `index` has its execution. */
   submitted(index: number, executionId: string, at: Date): void {
-    this.#append({ t: 'sub', i: index, exec: executionId, at: at.toISOString() });
+    this.#append({ t: 'sub', ...this.#unit(index), exec: executionId, at: at.toISOString() });
   }
 
-  /** Journals a case's record; `provisional` marks one a stop left (the next run takes the case up again). */
-  record(record: CaseRecord, provisional = false): void {
+  /**
+   * Journals the record of slot `slot` (its case's `record.index` without repeats); `provisional` marks one a stop
+   * left (the next run takes the unit up again).
+   */
+  record(record: CaseRecord, provisional = false, slot = record.index): void {
+    const unit = this.#unit(slot);
     const at = this.#append(
-      provisional ? { t: 'rec', i: record.index, r: record, p: 1 } : { t: 'rec', i: record.index, r: record },
+      provisional ? { t: 'rec', ...unit, r: record, p: 1 } : { t: 'rec', ...unit, r: record },
     );
-    this.#ensure(record.index);
-    this.#recordOffsets[record.index] = at.offset;
-    this.#recordLengths[record.index] = at.length;
+    this.#ensure(slot);
+    this.#recordOffsets[slot] = at.offset;
+    this.#recordLengths[slot] = at.length;
+  }
+
+  /** The latest record of slot `slot`, read back from the file, or null when it has none. */
+  recordAt(slot: number): CaseRecord | null {
+    const offset = slot < this.#recordOffsets.length ? this.#recordOffsets[slot]! : -1;
+    if (offset < 0) return null;
+    this.flush();
+    if (this.#failure !== null) throw this.#failure;
+    return readRecordAt(this.#fd, offset, this.#recordLengths[slot]!);
+  }
+
+  /** The `i` (and with repeats `rep`) of slot `slot`'s lines. */
+  #unit(slot: number): EntryUnit {
+    if (this.#repeats === 1) return { i: slot };
+    const { index, repeat } = slotUnit(slot, this.#repeats);
+    return { i: index, rep: repeat };
   }
 
   /** The first write error, or null. */
@@ -138,7 +181,8 @@ export class JournalWriter {
   }
 
   /**
-   * Yields the latest record of each case in index order, read back from the file; cases without one are skipped.
+   * Yields the latest record of each slot in slot order (with repeats: each repeat of each case, in (case, repeat)
+   * order), read back from the file; slots without one are skipped.
    * @throws the write error when the journal could not be written.
    */
   *records(): Generator<CaseRecord> {

@@ -1,6 +1,7 @@
 /**
- * One case's life, from take-off to landing: submit it (or take over the execution a resumed journal knows), place
- * it in the server-queue model, track it to its end, and leave the model so the next queued execution moves up.
+ * One case's life (with repeats: one repeat's), from take-off to landing: submit it (or take over the execution a
+ * resumed journal knows), place it in the server-queue model, track it to its end, and leave the model so the next
+ * queued execution moves up.
  */
 import type { Case } from '../types.js';
 import { wakeAll, type Landing, type RunContext } from './context.js';
@@ -9,8 +10,9 @@ import { errorOf, localRecord } from './records.js';
 import type { CasePlan } from './start.js';
 import { submitFlight } from './submit.js';
 import { trackFlight } from './track.js';
+import { repeatCount, slotUnit } from './units.js';
 
-/** Runs case `c` per its plan; resolves with its landing, never rejects. */
+/** Runs case `c` (with repeats: a unit, `c.index` its slot) per its plan; resolves with its landing, never rejects. */
 export async function flyCase(
   ctx: RunContext,
   c: Case,
@@ -29,10 +31,12 @@ export async function flyCase(
       const now = ctx.clock.now();
       ctx.flights.accepted(flight, result.executionId, true);
       ctx.journal.submitted(c.index, result.executionId, new Date(now));
+      const unit = slotUnit(c.index, repeatCount(ctx.options.repeat));
       ctx.emit({
         type: 'submitted',
-        index: c.index,
+        index: unit.index,
         id: c.id,
+        ...(ctx.options.repeat === null ? {} : { repeat: unit.repeat }),
         executionId: result.executionId,
         progress: ctx.flights.progress(),
       });

@@ -5,9 +5,11 @@
  */
 import { join } from 'node:path';
 import { JournalWriter } from './journal.js';
-import type { BatchSource } from './options.js';
+import type { BatchSource, ResolvedOptions } from './options.js';
 import { ioError } from './out-dir.js';
+import { repeatField } from './repeats.js';
 import type { StartPlan } from './start.js';
+import { repeatCount } from './units.js';
 
 /** The journal of the run `start` describes, ready for its first line. */
 export function openJournal(
@@ -15,12 +17,18 @@ export function openJournal(
   start: StartPlan,
   dataset: BatchSource,
   startedAt: Date,
+  resolved: ResolvedOptions,
 ): JournalWriter {
   const path = join(outDir, 'journal.jsonl');
   let journal: JournalWriter;
   try {
     if (start.resume !== null) {
-      journal = JournalWriter.reopen(path, start.resume.validBytes, dataset.size);
+      journal = JournalWriter.reopen(
+        path,
+        start.resume.validBytes,
+        dataset.size,
+        repeatCount(resolved.repeat),
+      );
       for (const [index, at] of start.resume.records) journal.indexRecord(index, at.offset, at.length);
       return journal;
     }
@@ -38,6 +46,7 @@ export function openJournal(
       shard: dataset.shard ?? null,
       started_at: startedAt.toISOString(),
       ...(start.attempt > 1 ? { attempt: start.attempt } : {}),
+      ...repeatField(resolved.repeat),
     });
   } catch (error) {
     throw ioError(outDir, error);

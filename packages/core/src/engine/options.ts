@@ -5,9 +5,11 @@
 import { z } from 'zod';
 import type { VellumClient } from '../client.js';
 import { ConfigError } from '../errors.js';
+import { checkRepeat, COUNT_RANGES } from '../fields.js';
 import type { Clock } from '../internal/clock.js';
 import type { Case, CaseRecord, GateOptions, Summary } from '../types.js';
 import type { CompletionFeed } from './completions.js';
+import type { RepeatConfig } from './repeats.js';
 
 /** Where the engine reads cases from: a {@link Dataset} from `openDataset`, or anything shaped like it. */
 export interface BatchSource {
@@ -42,6 +44,17 @@ export type TrackMode = 'poll' | 'webhook' | 'hybrid';
  */
 export type RunMode = 'fresh' | 'resume' | 'retry-failed';
 
+/**
+ * Repeats (`--repeat N --min-pass K`): each case runs `count` times, each run (a repeat) one execution under its own
+ * external id, and its one record passes when at least `minPass` of them pass.
+ */
+export interface RepeatOptions {
+  /** Runs of each case, 1 to 100 (`MAX_REPEAT`). */
+  readonly count: number;
+  /** Repeats of a case that must pass for the case to pass, 1 to `count`. @default count (every repeat) */
+  readonly minPass?: number | undefined;
+}
+
 /** Why a run stopped before its cases were done. */
 export type StopReason = 'fatal' | 'deadline' | 'interrupted';
 
@@ -66,7 +79,7 @@ export interface RunBatchOptions {
   readonly timeoutMs?: number | undefined;
   /** Deadline for one execution, from its submit, in ms. @default none */
   readonly executionTimeoutMs?: number | undefined;
-  /** Prefix of every external id (`{prefix}{case id}`). @default `vb-{runId}-` */
+  /** Prefix of every external id (`{prefix}{case id}`, with repeats `{prefix}{case id}-r{k}`). @default `vb-{runId}-` */
   readonly externalIdPrefix?: string | undefined;
   /** Identifies the run in the journal, the summary and each submit's metadata. @default 12 random hex digits */
   readonly runId?: string | undefined;
@@ -97,9 +110,23 @@ export interface RunBatchOptions {
    * (it exists, but a queued execution may not be listed yet) before it ends `TIMED_OUT`. @default 600_000
    */
   readonly lookupPatienceMs?: number | undefined;
+  /**
+   * Run each case `count` times, each repeat under its own external id `{prefix}{case id}-r{k}` (k from 1; the
+   * un-suffixed `{prefix}{case id}` when `count` is 1). Each repeat is one execution to the window, the poll planner
+   * and the server-queue model, and has its own journal record; `results.jsonl` still holds one record per case, with
+   * `repeats`, passing when `minPass` repeats passed (see `engine/repeats.ts` for the record's fields), and
+   * `summary.json` gains `repeat` and `flaky`. With repeats, {@link RunProgress} counts executions (`total` is cases
+   * × count), while `record` events carry each case's one record once its last repeat has landed. A journal written
+   * with other repeats is not resumed (a {@link ConfigError}). `mode: 'retry-failed'` runs a failed case again with
+   * all its repeats. @default none: each case runs once, and records have no `repeats`
+   */
+  readonly repeat?: RepeatOptions | undefined;
 }
 
-/** A snapshot of a run's progress. */
+/**
+ * A snapshot of a run's progress. With repeats, the counts are of executions (each repeat of each case is one):
+ * `total` is cases × repeats.
+ */
 export interface RunProgress {
   readonly total: number;
   readonly submitted: number;
@@ -119,12 +146,16 @@ export type RunEvent =
       readonly runId: string;
       readonly externalIdPrefix: string;
       readonly deploymentId: string;
+      /** How each case is repeated; absent without repeats. */
+      readonly repeat?: RepeatConfig | undefined;
       readonly progress: RunProgress;
     }
   | {
       readonly type: 'submitted';
       readonly index: number;
       readonly id: string;
+      /** Which repeat of the case (1-based); absent without repeats. */
+      readonly repeat?: number | undefined;
       readonly executionId: string;
       readonly progress: RunProgress;
     }
@@ -176,6 +207,8 @@ export interface ResolvedOptions {
   readonly webhookSilenceMs: number;
   readonly quotaBreakerThreshold: number;
   readonly lookupPatienceMs: number;
+  /** How each case is repeated, or null when each runs once. */
+  readonly repeat: RepeatConfig | null;
   readonly target: {
     readonly name: string | null;
     readonly id: string | null;
@@ -202,6 +235,12 @@ const schema = z.object({
   webhookSilenceMs: positiveMs,
   quotaBreakerThreshold: z.number().int().min(1),
   lookupPatienceMs: z.number().nonnegative().finite(),
+  repeat: z
+    .object({
+      count: z.number().int().min(COUNT_RANGES.repeat.min).max(COUNT_RANGES.repeat.max),
+      minPass: z.number().int().min(COUNT_RANGES.minPass.min).optional(),
+    })
+    .optional(),
 });
 
 /**
@@ -222,6 +261,7 @@ export function resolveOptions(options: RunBatchOptions): ResolvedOptions {
     webhookSilenceMs: options.webhookSilenceMs ?? DEFAULTS.webhookSilenceMs,
     quotaBreakerThreshold: options.quotaBreakerThreshold ?? DEFAULTS.quotaBreakerThreshold,
     lookupPatienceMs: options.lookupPatienceMs ?? DEFAULTS.lookupPatienceMs,
+    repeat: options.repeat,
   });
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -241,8 +281,13 @@ export function resolveOptions(options: RunBatchOptions): ResolvedOptions {
   if ((name === null) === (id === null)) {
     throw new ConfigError('name exactly one workflow: a deployment name or a deployment id');
   }
+  const repeat =
+    v.repeat === undefined
+      ? null
+      : checkRepeat(v.repeat.count, v.repeat.minPass, { repeat: 'repeat.count', minPass: 'repeat.minPass' });
   return {
     ...v,
+    repeat: repeat ?? null,
     // Optional in the schema's output, present (maybe undefined) in ResolvedOptions.
     externalIdPrefix: v.externalIdPrefix,
     timeoutMs: v.timeoutMs,

@@ -6,6 +6,7 @@ import type { WorkflowDeployment } from '../client.js';
 import { resolveOptions, type RunBatchOptions, type RunMode, type TrackMode } from './options.js';
 import { checkNotHeld, checkOutDir, OutDirError } from './out-dir.js';
 import { resolveDeployment } from './run.js';
+import type { RepeatConfig } from './repeats.js';
 import { prepareStart } from './start.js';
 
 /** What a run with the same options would do. */
@@ -15,6 +16,8 @@ export interface BatchPlan {
   readonly mode: RunMode;
   readonly track: TrackMode;
   readonly concurrency: number;
+  /** How each case would be repeated, or null when each runs once. */
+  readonly repeat: RepeatConfig | null;
   readonly outDir: string;
   readonly deployment: WorkflowDeployment;
   readonly releaseTag: string;
@@ -53,6 +56,7 @@ export async function planBatch(options: RunBatchOptions): Promise<BatchPlan> {
     mode: resolved.mode,
     track: resolved.track,
     concurrency: resolved.concurrency,
+    repeat: resolved.repeat,
     outDir: options.outDir,
     deployment,
     releaseTag: resolved.target.releaseTag,

@@ -1,11 +1,13 @@
 /**
- * Reading a journal back (`--resume`, `--retry-failed`): what each case reached before the run stopped.
- * Streams the file line by line; per case it keeps only where its record lies, or its execution id.
+ * Reading a journal back (`--resume`, `--retry-failed`): what each case (with repeats: each repeat of each case)
+ * reached before the run stopped. Streams the file line by line; per unit it keeps only where its record lies, or its
+ * execution id. Everything is keyed by unit slot (see `units.ts`): the case index, for a journal without repeats.
  */
 import { createReadStream } from 'node:fs';
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import type { JournalHeader } from './journal.js';
+import { unitSlot } from './units.js';
 
 const headerSchema = z.object({
   t: z.literal('run'),
@@ -25,14 +27,25 @@ const headerSchema = z.object({
   shard: z.object({ index: z.number().int(), count: z.number().int() }).nullable(),
   started_at: z.string(),
   attempt: z.number().int().positive().optional(),
+  repeat: z.object({ count: z.number().int().positive(), min_pass: z.number().int().positive() }).optional(),
 });
 
+/** The repeat (1-based) of a line; absent: 1 (every line of a journal without repeats). */
+const rep = z.number().int().positive().optional();
+
 const entrySchema = z.discriminatedUnion('t', [
-  z.object({ t: z.literal('intent'), i: z.number().int().nonnegative(), ext: z.string() }),
-  z.object({ t: z.literal('sub'), i: z.number().int().nonnegative(), exec: z.string(), at: z.string() }),
+  z.object({ t: z.literal('intent'), i: z.number().int().nonnegative(), rep, ext: z.string() }),
+  z.object({
+    t: z.literal('sub'),
+    i: z.number().int().nonnegative(),
+    rep,
+    exec: z.string(),
+    at: z.string(),
+  }),
   z.object({
     t: z.literal('rec'),
     i: z.number().int().nonnegative(),
+    rep,
     r: z.looseObject({ passed: z.boolean(), status: z.string(), attempts: z.number() }),
     p: z.literal(1).optional(),
   }),
@@ -45,23 +58,23 @@ export class EmptyJournalError extends ConfigError {
   }
 }
 
-/** What a journal says about each case. */
+/** What a journal says about each unit, by slot. */
 export interface ReplayState {
   readonly header: JournalHeader;
-  /** Byte offset and length of each final record line, by case index (provisional records are not final). */
+  /** Byte offset and length of each final record line, by slot (provisional records are not final). */
   readonly records: Map<
     number,
     { readonly offset: number; readonly length: number; readonly passed: boolean; readonly attempts: number }
   >;
   /**
-   * Cases submitted (execution id known) without a final record: also those the run stopped under (their record is
+   * Units submitted (execution id known) without a final record: also those the run stopped under (their record is
    * provisional), whose executions may have gone on running.
    */
   readonly submitted: Map<
     number,
     { readonly executionId: string; readonly at: number; readonly externalId: string }
   >;
-  /** External id of every case whose submit was at least intended. */
+  /** External id of every unit whose submit was at least intended. */
   readonly externalIds: Map<number, string>;
   /** Bytes of the file up to the end of its last complete line (a torn last line is cut off when appending). */
   readonly validBytes: number;
@@ -111,19 +124,25 @@ export async function readJournal(path: string): Promise<ReplayState> {
         return;
       }
       const entry = parsed.data;
-      if (entry.t === 'intent') externalIds.set(entry.i, entry.ext);
+      const repeats = header.repeat?.count ?? 1;
+      if ((entry.rep ?? 1) > repeats) {
+        pending = { line: lineNumber, message: `repeat ${entry.rep} of a run of ${repeats} repeats` };
+        return;
+      }
+      const slot = unitSlot(entry.i, entry.rep ?? 1, repeats);
+      if (entry.t === 'intent') externalIds.set(slot, entry.ext);
       else if (entry.t === 'sub') {
-        submitted.set(entry.i, {
+        submitted.set(slot, {
           executionId: entry.exec,
           at: Date.parse(entry.at),
-          externalId: externalIds.get(entry.i) ?? '',
+          externalId: externalIds.get(slot) ?? '',
         });
       } else if (entry.p === 1) {
-        // Where an interruption left the case: not final, the next run takes it up again.
-        records.delete(entry.i);
+        // Where an interruption left the unit: not final, the next run takes it up again.
+        records.delete(slot);
       } else {
-        submitted.delete(entry.i);
-        records.set(entry.i, {
+        submitted.delete(slot);
+        records.set(slot, {
           offset: start,
           length: line.length,
           passed: entry.r.passed,

@@ -12,12 +12,13 @@ import type { VellumClient, WorkflowDeployment } from '../client.js';
 import { systemClock, type Clock } from '../internal/clock.js';
 import { finishOutDir } from '../report/out-dir.js';
 import type { CaseRecord, WorkflowRef } from '../types.js';
-import type { Landing, RunContext } from './context.js';
+import type { RunContext } from './context.js';
 import { createDiscovery } from './discovery.js';
 import { createEmitter } from './emitter.js';
 import { FlightTable, type Flight } from './flights.js';
 import { readRecordAt } from './journal.js';
 import { feedCases } from './feed.js';
+import { createLander } from './landing.js';
 import { resolveOptions, type ResolvedOptions, type RunBatchOptions, type RunResult } from './options.js';
 import { openJournal } from './open-journal.js';
 import { acquireOutDir, ioError, OutDirError } from './out-dir.js';
@@ -25,11 +26,13 @@ import { PollPlanner } from './planner.js';
 import { ExternalIdFinder } from './reconcile.js';
 import { createQueueProbe } from './queue-probe.js';
 import { ServerQueue } from './server-queue.js';
+import { caseRecords, repeatField } from './repeats.js';
 import { prepareStart, type StartPlan } from './start.js';
 import { StopControl } from './stop.js';
 import { TailWatch } from './tail.js';
 import { deliver } from './track.js';
 import { createTracker } from './tracking.js';
+import { repeatCount } from './units.js';
 
 /**
  * Runs every case of `options.dataset` against the workflow and writes the out directory. Resolves when every case
@@ -84,13 +87,16 @@ async function execute(
   const warnings: string[] = [];
   const emit = createEmitter(options.onEvent, warnings);
 
-  const journal = openJournal(outDir, start, dataset, startedAt);
+  const journal = openJournal(outDir, start, dataset, startedAt, resolved);
   const planner = new PollPlanner({
     maxWindow: resolved.concurrency,
     initialDurationMs: resolved.initialDurationEstimateMs,
   });
   const queue = new ServerQueue<Flight>(() => planner.serverLimit);
-  const flights = new FlightTable(dataset.size, () => ({ running: queue.running, queued: queue.queued }));
+  const flights = new FlightTable(dataset.size * repeatCount(resolved.repeat), () => ({
+    running: queue.running,
+    queued: queue.queued,
+  }));
   const stop = new StopControl({
     clock,
     signal: options.signal,
@@ -135,11 +141,7 @@ async function execute(
       emit({ type: 'warning', message, progress: flights.progress() });
     },
   };
-  const land = (landing: Landing): void => {
-    journal.record(landing.record, landing.provisional);
-    flights.countFinished(landing.record.passed);
-    emit({ type: 'record', record: landing.record, progress: flights.progress() });
-  };
+  const lander = createLander(journal, flights, emit, resolved.repeat);
 
   // Deliveries of another deployment, or of executions another run started, are not this run's news.
   options.completions?.restrictTo?.({ deploymentId: deployment.id, runId: start.runId });
@@ -159,11 +161,12 @@ async function execute(
     runId: start.runId,
     externalIdPrefix: start.prefix,
     deploymentId: deployment.id,
+    ...(resolved.repeat === null ? {} : { repeat: resolved.repeat }),
     progress: flights.progress(),
   });
 
   try {
-    await feedCases(ctx, dataset, start, readPrevious, land);
+    await feedCases(ctx, dataset, start, readPrevious, lander);
     // Every case has its record: no deadline, signal or background loop has anything left to do.
     stop.disarm();
 
@@ -187,10 +190,11 @@ async function execute(
       apiCalls: { submit: stats.submit, status: stats.status, retries: stats.retries },
       stopped: stop.stopping,
       ...(options.gate !== undefined ? { gate: options.gate } : {}),
+      ...repeatField(resolved.repeat),
     };
     let finished;
     try {
-      finished = await finishOutDir(outDir, journal.records(), meta);
+      finished = await finishOutDir(outDir, caseRecords(journal.records(), resolved.repeat), meta);
     } catch (error) {
       const cause = ioFailure ?? error;
       const failure = ioError(outDir, cause, false);

@@ -1,17 +1,23 @@
 /**
  * How a run begins, decided before anything is submitted: a fresh run (refusing to replace an unfinished one), a
- * resumed one (the journal must be of this very dataset, workflow, release tag, shard and prefix), or a new attempt
- * at the failures of a finished one. Then, case by case, what is left to do.
+ * resumed one (the journal must be of this very dataset, workflow, release tag, shard, prefix and repeats), or a new
+ * attempt at the failures of a finished one. Then, unit by unit (each repeat of each case), what is left to do.
+ *
+ * With repeats, `retry-failed` runs a failed case again whole (all its repeats, under the new attempt's external
+ * ids), never only its failing repeats: the verdict of a case always comes from repeats run together, so retrying
+ * cannot turn a flaky case into a pass one repeat at a time. A case that passed keeps all its repeats' records.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigError } from '../errors.js';
-import type { Case, CaseRecord, WorkflowRef } from '../types.js';
+import type { CaseRecord, WorkflowRef } from '../types.js';
 import type { BatchSource, ResolvedOptions } from './options.js';
+import { repeatExternalId, type RepeatConfig } from './repeats.js';
 import { EmptyJournalError, readJournal } from './replay.js';
 import type { ReplayState } from './replay.js';
+import { repeatCount, unitSlot, type Unit } from './units.js';
 
 /** The out dir holds a run that did not finish: a fresh run there would make it impossible to resume. */
 export class UnfinishedRunError extends ConfigError {
@@ -32,7 +38,7 @@ export interface StartPlan {
   readonly notes: readonly string[];
 }
 
-/** What is left to do for one case. */
+/** What is left to do for one unit (one repeat of one case). */
 export type CasePlan =
   | { readonly kind: 'done'; readonly passed: boolean; readonly carried: CaseRecord | null }
   | { readonly kind: 'submit'; readonly externalId: string; readonly attempts: number }
@@ -75,7 +81,7 @@ export async function prepareStart(
       const what =
         state === 'damaged'
           ? 'a damaged journal'
-          : `an unfinished run (run ${state.header.run_id}, started ${state.header.started_at}: ${state.header.dataset.cases - state.records.size} of ${state.header.dataset.cases} cases without a final result)`;
+          : `an unfinished run (run ${state.header.run_id}, started ${state.header.started_at}: ${unfinished(state)} without a final result)`;
       throw new UnfinishedRunError(
         `${outDir} holds ${what}. Continue it with --resume, or start over with --fresh (its journal is then kept as journal.discarded-N.jsonl); nothing was submitted`,
       );
@@ -96,9 +102,7 @@ export async function prepareStart(
   const { header } = state;
   const problems = differences(state, options, dataset, workflow);
   if (flag === 'retry-failed' && !finished(state)) {
-    problems.push(
-      `${header.dataset.cases - state.records.size} cases have no final result yet: run with --resume first`,
-    );
+    problems.push(`${unfinished(state)} have no final result yet: run with --resume first`);
   }
   if (problems.length > 0) {
     throw new ConfigError(`${flag}: ${outDir} holds another run: ${problems.join('; ')}`);
@@ -123,19 +127,24 @@ export async function prepareStart(
 }
 
 /**
- * What this run still has to do for case `c`. `readPrevious` reads a record of the earlier attempt (retry-failed).
+ * What this run still has to do for `unit`. `readPrevious` reads a record of the earlier attempt (retry-failed);
+ * `repeat` is this run's (the journal's, which must be the same).
  */
 export function planCase(
   start: StartPlan,
-  c: Case,
+  unit: Unit,
   readPrevious: (offset: number, length: number) => CaseRecord,
+  repeat: RepeatConfig | null,
 ): CasePlan {
+  const c = unit.case;
+  const slot = unit.slot;
   const resume = start.resume;
+  const ownId = repeatExternalId(`${start.prefix}${c.id}`, unit.repeat, repeatCount(repeat));
   if (resume !== null) {
-    const done = resume.records.get(c.index);
+    const done = resume.records.get(slot);
     if (done !== undefined) return { kind: 'done', passed: done.passed, carried: null };
-    const externalId = resume.externalIds.get(c.index) ?? `${start.prefix}${c.id}`;
-    const submitted = resume.submitted.get(c.index);
+    const externalId = resume.externalIds.get(slot) ?? ownId;
+    const submitted = resume.submitted.get(slot);
     if (submitted !== undefined) {
       return {
         kind: 'track',
@@ -147,19 +156,41 @@ export function planCase(
     }
     return { kind: 'submit', externalId, attempts: 1 };
   }
-  const externalId = `${start.prefix}${c.id}`;
+  const externalId = ownId;
   const previous = start.previous;
   if (previous !== null) {
-    const at = previous.state.records.get(c.index);
+    const at = previous.state.records.get(slot);
     if (at === undefined) return { kind: 'submit', externalId, attempts: 1 };
-    if (at.passed) return { kind: 'done', passed: true, carried: readPrevious(at.offset, at.length) };
+    if (previousCasePassed(previous.state, c.index, repeat)) {
+      return { kind: 'done', passed: at.passed, carried: readPrevious(at.offset, at.length) };
+    }
     return { kind: 'submit', externalId, attempts: at.attempts + 1 };
   }
   return { kind: 'submit', externalId, attempts: 1 };
 }
 
+/** Whether case `index` passed in the earlier attempt: its record passed, or enough of its repeats' records did. */
+function previousCasePassed(state: ReplayState, index: number, repeat: RepeatConfig | null): boolean {
+  const count = repeatCount(repeat);
+  let passed = 0;
+  for (let k = 1; k <= count; k++)
+    if (state.records.get(unitSlot(index, k, count))?.passed === true) passed++;
+  return passed >= (repeat?.minPass ?? 1);
+}
+
+/** Units (each repeat of each case) the journal's run has. */
+function units(state: ReplayState): number {
+  return state.header.dataset.cases * (state.header.repeat?.count ?? 1);
+}
+
 function finished(state: ReplayState): boolean {
-  return state.records.size >= state.header.dataset.cases;
+  return state.records.size >= units(state);
+}
+
+/** `3 of 40 cases`, or with repeats `5 of 120 executions` (each repeat of each case is one). */
+function unfinished(state: ReplayState): string {
+  const what = state.header.repeat === undefined ? 'cases' : 'executions';
+  return `${units(state) - state.records.size} of ${units(state)} ${what}`;
 }
 
 /** The journal in the out dir: null when there is none (or it is empty), 'damaged' when it cannot be read. */
@@ -216,6 +247,16 @@ function differences(
       s === null ? 'no shard' : `shard ${s.index}/${s.count}`;
     problems.push(`the journal's run covered ${name(header.shard)}, this one ${name(shard)}`);
   }
+  const theirs =
+    header.repeat === undefined ? null : { count: header.repeat.count, minPass: header.repeat.min_pass };
+  if (
+    repeatCount(theirs) !== repeatCount(options.repeat) ||
+    (theirs?.minPass ?? 1) !== (options.repeat?.minPass ?? 1)
+  ) {
+    problems.push(
+      `the journal's run ran ${describeRepeat(theirs)}, this one ${describeRepeat(options.repeat)}`,
+    );
+  }
   if (
     options.mode === 'resume' &&
     options.externalIdPrefix !== undefined &&
@@ -226,6 +267,12 @@ function differences(
     );
   }
   return problems;
+}
+
+/** `each case once`, or `each case 3 times (a case passes with 2 of them)`. */
+function describeRepeat(repeat: RepeatConfig | null): string {
+  if (repeatCount(repeat) === 1) return 'each case once';
+  return `each case ${repeat!.count} times (a case passes with ${repeat!.minPass} of them)`;
 }
 
 /** Renames `journal.jsonl` to the first free `journal.{kind}-N.jsonl`; returns that name. */

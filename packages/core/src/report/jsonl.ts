@@ -10,8 +10,8 @@ import type { AssertionResult, CaseRecord } from '../types.js';
 /**
  * One record as one JSON line (no trailing newline), keys in SPEC order:
  * `index, id, external_id, execution_id, status, passed, outputs, error, assertions, attempts,
- * submitted_at, finished_at, latency_ms, execution_detail_url`. An assertion whose `actual` is
- * `undefined` (the output was missing) has no `actual` key.
+ * submitted_at, finished_at, latency_ms, execution_detail_url`, then `repeats` and `baseline` when set. An
+ * assertion whose `actual` is `undefined` (the output was missing) has no `actual` key.
  */
 export function serializeRecord(record: CaseRecord): string {
   return JSON.stringify({
@@ -29,6 +29,14 @@ export function serializeRecord(record: CaseRecord): string {
     finished_at: record.finished_at,
     latency_ms: record.latency_ms,
     execution_detail_url: record.execution_detail_url,
+    // Only a run with --repeat carries it.
+    repeats: record.repeats?.map((r) => ({
+      execution_id: r.execution_id,
+      external_id: r.external_id,
+      status: r.status,
+      passed: r.passed,
+      latency_ms: r.latency_ms,
+    })),
     // Only a run compared with a baseline carries it (JSON.stringify drops an undefined key).
     baseline:
       record.baseline === undefined || record.baseline === null
@@ -79,6 +87,17 @@ const recordSchema = z.object({
     .object({ status: z.enum(CASE_STATUSES), passed: z.boolean() })
     .nullable()
     .optional(),
+  repeats: z
+    .array(
+      z.object({
+        execution_id: z.string().nullable(),
+        external_id: z.string(),
+        status: z.enum(CASE_STATUSES),
+        passed: z.boolean(),
+        latency_ms: z.number().nonnegative().nullable(),
+      }),
+    )
+    .optional(),
 });
 
 /**
@@ -99,10 +118,11 @@ export function parseRecord(line: string): CaseRecord {
     const where = issue === undefined || issue.path.length === 0 ? '' : `${issue.path.join('.')}: `;
     throw new Error(`not a valid record: ${where}${issue?.message ?? 'invalid'}`, { cause: result.error });
   }
-  const { baseline, ...r } = result.data;
+  const { baseline, repeats, ...r } = result.data;
   return {
     ...r,
     ...(baseline === undefined ? {} : { baseline }),
+    ...(repeats === undefined ? {} : { repeats }),
     assertions: r.assertions.map((a): AssertionResult => {
       const out: AssertionResult = {
         output: a.output,

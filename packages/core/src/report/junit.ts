@@ -4,6 +4,7 @@
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { finished } from 'node:stream/promises';
+import { isFlaky } from '../engine/repeats.js';
 import type { CaseRecord, Summary } from '../types.js';
 import { ERRORED_STATUSES, describeAssertion, failureReason, truncate, workflowLabel } from './format.js';
 
@@ -39,6 +40,8 @@ export function escapeXmlAttribute(text: string): string {
  * ended on our side (SUBMIT_FAILED, TIMED_OUT, CANCELLED); `system-out` carries the execution link.
  * A regression against a baseline (it passed there) has its message prefixed `REGRESSION: ` and a property
  * `regression` = `true`; every case compared with a baseline carries `baseline.status` and `baseline.passed`.
+ * A case run with `--repeat` carries `repeats.count` and `repeats.passed`, plus `flaky` = `true` when its repeats
+ * disagreed, and its `system-out` has a line per repeat.
  * Suite counts come from `summary`. The file is written as the records arrive, never held whole.
  *
  * @param file - The file to write (replaced if it exists).
@@ -96,12 +99,15 @@ function testcase(record: CaseRecord, classname: string): string {
   let xml = `    <testcase classname="${classname}" name="${escapeXmlAttribute(record.id)}" time="${time}">\n`;
   const baseline = record.baseline ?? null;
   const regression = baseline !== null && baseline.passed && !record.passed;
+  const properties: string[] = [];
   if (baseline !== null) {
-    xml += `      <properties>\n`;
-    if (regression) xml += `        <property name="regression" value="true"/>\n`;
-    xml += `        <property name="baseline.status" value="${baseline.status}"/>\n`;
-    xml += `        <property name="baseline.passed" value="${String(baseline.passed)}"/>\n`;
-    xml += `      </properties>\n`;
+    if (regression) properties.push(`<property name="regression" value="true"/>`);
+    properties.push(`<property name="baseline.status" value="${baseline.status}"/>`);
+    properties.push(`<property name="baseline.passed" value="${String(baseline.passed)}"/>`);
+  }
+  properties.push(...repeatProperties(record));
+  if (properties.length > 0) {
+    xml += `      <properties>\n${properties.map((p) => `        ${p}\n`).join('')}      </properties>\n`;
   }
   if (!record.passed) {
     const element = ERRORED_STATUSES.has(record.status) ? 'error' : 'failure';
@@ -113,6 +119,17 @@ function testcase(record: CaseRecord, classname: string): string {
   const out = systemOut(record);
   if (out !== '') xml += `      <system-out>${escapeXmlText(out)}</system-out>\n`;
   return `${xml}    </testcase>\n`;
+}
+
+function repeatProperties(record: CaseRecord): string[] {
+  const repeats = record.repeats;
+  if (repeats === undefined) return [];
+  const passed = repeats.filter((r) => r.passed).length;
+  return [
+    ...(isFlaky(repeats) ? [`<property name="flaky" value="true"/>`] : []),
+    `<property name="repeats.count" value="${repeats.length}"/>`,
+    `<property name="repeats.passed" value="${passed}"/>`,
+  ];
 }
 
 function failureBody(record: CaseRecord): string {
@@ -129,6 +146,12 @@ function systemOut(record: CaseRecord): string {
   if (record.execution_detail_url !== null) lines.push(`execution: ${record.execution_detail_url}`);
   if (record.execution_id !== null) lines.push(`execution id: ${record.execution_id}`);
   lines.push(`external id: ${record.external_id}`);
+  (record.repeats ?? []).forEach((r, k) => {
+    const execution = r.execution_id === null ? '' : `, execution id ${r.execution_id}`;
+    lines.push(
+      `repeat ${k + 1}: ${r.status}, ${r.passed ? 'passed' : 'failed'}${execution}, external id ${r.external_id}`,
+    );
+  });
   return lines.join('\n');
 }
 

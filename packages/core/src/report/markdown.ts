@@ -38,7 +38,15 @@ export interface MarkdownOptions {
   readonly title?: string | undefined;
   /** The first regressions and fixes, shown when `summary.comparison` is set. @default counts only */
   readonly comparison?: ComparisonDetails | undefined;
+  /**
+   * The first flaky cases (their repeats disagree), listed when `summary.repeat` is set (at most
+   * {@link MAX_FLAKY_ROWS}). @default the ids of `summary.flaky_ids`, without their repeats
+   */
+  readonly flaky?: readonly CaseRecord[] | undefined;
 }
+
+/** Most flaky cases listed in the report. */
+export const MAX_FLAKY_ROWS = 20;
 
 /** Default of {@link MarkdownOptions.maxFailures}. */
 export const DEFAULT_MAX_FAILURE_ROWS = 50;
@@ -85,6 +93,7 @@ export function renderMarkdown(
     countsSection(summary),
     outcomeBar(summary),
     timingSection(summary),
+    repeatsSection(summary, options.flaky),
     groupsSection(
       options.groups ?? groupFailures(failing),
       failedCount,
@@ -179,6 +188,46 @@ function timingSection(summary: Summary): string[] {
     '',
   ];
   if (summary.shard !== null) lines.push(`**Shard** ${summary.shard.index} of ${summary.shard.count}`, '');
+  return lines;
+}
+
+/** With `--repeat`: how the cases were repeated, and `### Flaky cases (N)`, a row per case (the first ones). */
+function repeatsSection(summary: Summary, flaky: readonly CaseRecord[] | undefined): string[] {
+  const repeat = summary.repeat;
+  if (repeat === undefined) return [];
+  const count = summary.flaky ?? 0;
+  const lines = [
+    `**Repeats** each case ran ${repeat.count} ${repeat.count === 1 ? 'time' : 'times'}; it passes when ` +
+      `${repeat.min_pass === repeat.count ? 'every one' : `${repeat.min_pass} of them`} passed · ` +
+      `**Flaky** ${count} ${count === 1 ? 'case' : 'cases'} (repeats disagreed)`,
+    '',
+  ];
+  if (count === 0) return lines;
+  const rows =
+    flaky?.slice(0, MAX_FLAKY_ROWS).map((record) => {
+      const runs = record.repeats ?? [];
+      const passed = runs.filter((r) => r.passed).length;
+      // A repeat that ran but failed its expectations reads `fail`; one that did not run to its end, its status.
+      const each = runs
+        .map((r) => (r.passed ? 'pass' : r.status === 'FULFILLED' ? 'fail' : r.status))
+        .join(', ');
+      return `| ${inline(truncate(record.id, MAX_ID))} | ${record.passed ? 'passed' : 'failed'} | ${passed}/${runs.length} | ${inline(truncate(each, 160))} |`;
+    }) ??
+    (summary.flaky_ids ?? [])
+      .slice(0, MAX_FLAKY_ROWS)
+      .map((id) => `| ${inline(truncate(id, MAX_ID))} | | | |`);
+  lines.push(`### Flaky cases (${count})`, '');
+  if (rows.length > 0)
+    lines.push('| Case | Verdict | Repeats passed | Repeats |', '|---|---|---:|---|', ...rows, '');
+  const more = count - rows.length;
+  if (more > 0) {
+    lines.push(
+      rows.length > 0
+        ? `… and ${more} more: see the results artifact.`
+        : `${more} flaky ${more === 1 ? 'case' : 'cases'}: see the results artifact.`,
+      '',
+    );
+  }
   return lines;
 }
 

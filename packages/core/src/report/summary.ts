@@ -2,6 +2,7 @@
  * `summary.json`: counts, rates, gate, timings and API call counts of a run (SPEC section 4),
  * built from a stream of records without holding them.
  */
+import { isFlaky } from '../engine/repeats.js';
 import { evaluateGate } from '../gate.js';
 import type { CaseRecord, CaseStatus, Comparison, GateOptions, Summary, WorkflowRef } from '../types.js';
 
@@ -26,7 +27,15 @@ export interface SummaryMeta {
    * are what the gate's `maxNewFailures` counts. @default none
    */
   readonly comparison?: Comparison | undefined;
+  /**
+   * How the run repeated each case (`--repeat N --min-pass K`): written as `repeat`, with `flaky` and `flaky_ids`
+   * counted from the records' `repeats`. @default none: no `repeat`, `flaky` or `flaky_ids`
+   */
+  readonly repeat?: { readonly count: number; readonly min_pass: number } | undefined;
 }
+
+/** Most flaky case ids kept in `summary.flaky_ids`. */
+export const MAX_FLAKY_IDS = 100;
 
 /**
  * Accumulates records one at a time, then builds the {@link Summary} with the gate applied.
@@ -43,10 +52,16 @@ export class SummaryBuilder {
     CANCELLED: 0,
   };
   #latencies: number[] = [];
+  #flaky = 0;
+  readonly #flakyIds: string[] = [];
 
   /** Counts one record. */
   add(record: CaseRecord): void {
     this.#total += 1;
+    if (record.repeats !== undefined && isFlaky(record.repeats)) {
+      this.#flaky += 1;
+      if (this.#flakyIds.length < MAX_FLAKY_IDS) this.#flakyIds.push(record.id);
+    }
     if (record.passed) this.#passed += 1;
     this.#byStatus[record.status] += 1;
     if (record.latency_ms !== null && Number.isFinite(record.latency_ms))
@@ -100,6 +115,9 @@ export class SummaryBuilder {
       api_calls: meta.apiCalls,
       stopped: meta.stopped,
       ...(comparison === undefined ? {} : { comparison }),
+      ...(meta.repeat === undefined
+        ? {}
+        : { repeat: meta.repeat, flaky: this.#flaky, flaky_ids: [...this.#flakyIds] }),
     };
   }
 }

@@ -9,7 +9,8 @@ import type { CaseRecord, Summary } from '../types.js';
 import { readRecords } from './jsonl.js';
 import { writeJunit } from './junit.js';
 import { FailureGroups } from './groups.js';
-import { DEFAULT_MAX_FAILURE_ROWS, renderMarkdown } from './markdown.js';
+import { DEFAULT_MAX_FAILURE_ROWS, MAX_FLAKY_ROWS, renderMarkdown } from './markdown.js';
+import { isFlaky } from '../engine/repeats.js';
 import type { ReportCommit } from './markdown.js';
 
 /** Options of {@link writeReports}. */
@@ -32,7 +33,7 @@ export interface WriteReportsOptions {
  * atomically: to `name.tmp`, then renamed. Memory stays bounded: only the first `maxFailures` failing
  * records are kept for the report; every failing record is counted in the failures by reason. When
  * `summary.comparison` is set, the report also shows the first regressions (this run's record beside the baseline's
- * side, read from `baseline-cases.jsonl`) and the first fixes.
+ * side, read from `baseline-cases.jsonl`) and the first fixes; with `summary.repeat`, the first flaky cases.
  *
  * @returns The report's Markdown text (the same as `report.md`).
  * @throws Error naming the file and line when `results.jsonl` holds an invalid record.
@@ -54,9 +55,12 @@ export async function writeReports(
   const compared = summary.comparison !== undefined;
   const regressions: CaseRecord[] = [];
   const fixes: CaseRecord[] = [];
+  const flaky: CaseRecord[] = [];
   async function* collectFailures(): AsyncIterable<CaseRecord> {
     for await (const record of source) {
       groups.add(record);
+      if (record.repeats !== undefined && flaky.length < MAX_FLAKY_ROWS && isFlaky(record.repeats))
+        flaky.push(record);
       if (!record.passed && failures.length < maxFailures) failures.push(record);
       if (compared && record.baseline !== undefined && record.baseline !== null) {
         if (record.baseline.passed && !record.passed && regressions.length < MAX_COMPARED_IDS)
@@ -83,6 +87,7 @@ export async function writeReports(
     groups: groups.groups(),
     maxFailures,
     comparison,
+    flaky,
   });
   await writeAtomic(join(outDir, 'report.md'), (tmp) => writeFile(tmp, markdown));
   return { markdown };
