@@ -65,6 +65,11 @@ export interface RunConfig {
   readonly json: boolean;
   /** `--baseline DIR` and what goes with it, or null without a baseline. */
   readonly baseline: BaselineConfig | null;
+  /**
+   * The total deadline of one request (headers and body), from `$VELLUM_BATCH_REQUEST_TIMEOUT` (a duration such as
+   * `10s`); undefined: the client's default (30 s).
+   */
+  readonly requestTimeoutMs: number | undefined;
 }
 
 /** `--baseline DIR`, `--max-new-failures N`, `--baseline-any-workflow`, parsed. */
@@ -286,6 +291,7 @@ export function parseRunFlags(
   if (problems.length > 0) throw new ConfigError(problems.join('\n'));
 
   const baseUrl = hosts(flags, env);
+  const requestTimeout = nonEmpty(env['VELLUM_BATCH_REQUEST_TIMEOUT']);
   return {
     dataset: flags.dataset ?? '',
     datasetFormat: flags.datasetFormat,
@@ -323,6 +329,10 @@ export function parseRunFlags(
     dryRun: flags.dryRun === true,
     json: flags.json === true,
     baseline,
+    requestTimeoutMs:
+      requestTimeout === undefined
+        ? undefined
+        : parseTimeout(requestTimeout, '$VELLUM_BATCH_REQUEST_TIMEOUT'),
   };
 }
 

@@ -10,7 +10,7 @@ import {
   readRecords,
   runBatch,
 } from '@vellum-batch/core';
-import type { CaseRecord, RunBatchOptions, RunResult, VellumClient } from '@vellum-batch/core';
+import type { CaseRecord, ClientOptions, RunBatchOptions, RunResult, VellumClient } from '@vellum-batch/core';
 import type { CliIo } from '../cli.js';
 import { EXIT } from '../exit-codes.js';
 import type { ExitCode } from '../exit-codes.js';
@@ -63,10 +63,7 @@ export async function runCommand(
       });
     }
     if (config.dryRun) {
-      const client = createClient({
-        apiKey,
-        ...(config.baseUrl === undefined ? {} : { baseUrl: config.baseUrl }),
-      });
+      const client = createClient({ apiKey, ...clientOptions(config) });
       try {
         return await dryRun({ client, ...runOptions(config, input) }, io);
       } finally {
@@ -90,7 +87,7 @@ async function execute(
   const progress = new ProgressReporter({ stream: io.stderr });
   const client = createClient({
     apiKey,
-    ...(config.baseUrl === undefined ? {} : { baseUrl: config.baseUrl }),
+    ...clientOptions(config),
     onRetry: createRetryLogger((line) => io.stderr.write(`${line}\n`)),
   });
   for (const warning of client.warnings) io.stderr.write(`warning: ${warning}\n`);
@@ -151,6 +148,14 @@ async function firstFailures(result: RunResult): Promise<{ failures: CaseRecord[
     // The summary line and the paths are still printed; the file names its own problem when opened.
   }
   return { failures, failureCount };
+}
+
+/** Where Vellum is and how long one request may take, from the parsed flags. */
+function clientOptions(config: RunConfig): Pick<ClientOptions, 'baseUrl' | 'requestTimeoutMs'> {
+  return {
+    ...(config.baseUrl === undefined ? {} : { baseUrl: config.baseUrl }),
+    ...(config.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: config.requestTimeoutMs }),
+  };
 }
 
 /** The engine's options from the parsed flags (the client, the feed, the signal and the listener aside). */
