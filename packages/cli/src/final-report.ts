@@ -4,7 +4,7 @@
  */
 import { join } from 'node:path';
 import { formatDuration } from '@vellum-batch/core';
-import type { AssertionResult, CaseRecord, Summary } from '@vellum-batch/core';
+import type { AssertionResult, CaseRecord, Summary, WebhookSummary } from '@vellum-batch/core';
 
 /** How many failing cases are listed; the rest are counted. */
 export const MAX_LISTED_FAILURES = 20;
@@ -60,6 +60,7 @@ export function renderFinalReport(input: FinalReportInput): string {
       `(${details.join(', ')}) in ${formatDuration(summary.duration_ms)}`,
   );
   for (const reason of summary.gate.reasons) lines.push(`  - ${reason}`);
+  if (summary.webhooks !== undefined) lines.push(describeWebhooks(summary.webhooks));
   const c = summary.comparison;
   if (c !== undefined) {
     lines.push(
@@ -99,6 +100,18 @@ export function renderFinalReport(input: FinalReportInput): string {
     if (input.fromStdin === true) lines.push('  (pipe the same cases to its standard input again)');
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** One line of webhook counts: `webhooks: N received, N accepted, ..., N refused (bad token 2)`. */
+export function describeWebhooks(hooks: WebhookSummary): string {
+  const reasons = Object.entries(hooks.refused_by)
+    .filter(([, count]) => count > 0)
+    .map(([reason, count]) => `${reason.replace('_', ' ')} ${count}`);
+  return (
+    `webhooks: ${hooks.received} received, ${hooks.accepted} accepted, ${hooks.duplicates} duplicates, ` +
+    `${hooks.ignored} ignored, ${hooks.misrouted} misrouted, ${hooks.refused} refused` +
+    (reasons.length > 0 ? ` (${reasons.join(', ')})` : '')
+  );
 }
 
 /** Why a case failed, in one line: its error (code: message), else its first failing expectation or assertion. */

@@ -153,6 +153,7 @@ export type {
   InputType,
   RecordBaseline,
   Summary,
+  WebhookSummary,
   WorkflowInput,
   WorkflowRef,
 } from './types.js';

@@ -21,7 +21,7 @@ import { ProgressReporter } from '../progress.js';
 import { withSignals } from '../signals.js';
 import { openRunDataset } from '../stdin.js';
 import { dryRun } from './dry-run.js';
-import { describeWebhookStats, startReceiver } from './webhooks.js';
+import { startReceiver } from './webhooks.js';
 import type { RunDataset } from '../stdin.js';
 
 /** What `run` knows of how it was called. */
@@ -84,7 +84,7 @@ async function execute(
   context: RunContext,
 ): Promise<ExitCode> {
   const receiver = config.webhook === null ? null : await startReceiver(config, config.webhook, io);
-  const progress = new ProgressReporter({ stream: io.stderr });
+  const progress = new ProgressReporter({ stream: io.stderr, webhooks: receiver?.stats });
   const client = createClient({
     apiKey,
     ...clientOptions(config),
@@ -99,6 +99,7 @@ async function execute(
           client,
           ...runOptions(config, input),
           completions: receiver ?? undefined,
+          webhookStats: receiver?.stats,
           signal,
           onEvent: (event) => {
             if (event.type === 'warning') io.stderr.write(`note: ${event.message}\n`);
@@ -109,7 +110,6 @@ async function execute(
       () => removeTemporaryFiles(config.out),
     );
     const result = await withBaseline(ran, config.baseline);
-    if (receiver !== null) io.stderr.write(`${describeWebhookStats(receiver.stats)}\n`);
     progress.finish(result.summary);
     if (config.json) io.stdout.write(`${JSON.stringify(result.summary, null, 2)}\n`);
     const out = config.json ? io.stderr : io.stdout;

@@ -101,6 +101,11 @@ export class FlightTable {
     return index === undefined ? null : `the case at index ${index}, already recorded`;
   }
 
+  /** Whether `executionId` is the execution of a case that already landed. */
+  landed(executionId: string): boolean {
+    return this.#landed.caseIndexOf(executionId) !== undefined;
+  }
+
   /** The flight with `externalId`, if any. */
   withExternalId(externalId: string): Flight | undefined {
     return this.#byExternalId.get(externalId);

@@ -3,7 +3,16 @@
  * built from a stream of records without holding them.
  */
 import { evaluateGate } from '../gate.js';
-import type { CaseRecord, CaseStatus, Comparison, GateOptions, Summary, WorkflowRef } from '../types.js';
+import type {
+  CaseRecord,
+  CaseStatus,
+  Comparison,
+  GateOptions,
+  Summary,
+  WebhookSummary,
+  WorkflowRef,
+} from '../types.js';
+import type { WebhookStats } from '../webhook-stats.js';
 
 /** What the summary needs beyond the records themselves. */
 export interface SummaryMeta {
@@ -26,6 +35,8 @@ export interface SummaryMeta {
    * are what the gate's `maxNewFailures` counts. @default none
    */
   readonly comparison?: Comparison | undefined;
+  /** The webhook receiver's counts, written as `webhooks` (webhook and hybrid tracking). @default none */
+  readonly webhooks?: Readonly<WebhookStats> | undefined;
 }
 
 /**
@@ -100,8 +111,23 @@ export class SummaryBuilder {
       api_calls: meta.apiCalls,
       stopped: meta.stopped,
       ...(comparison === undefined ? {} : { comparison }),
+      ...(meta.webhooks === undefined ? {} : { webhooks: webhookSummary(meta.webhooks) }),
     };
   }
+}
+
+/** `summary.json.webhooks` from a receiver's counts: the refusal reasons that occurred, none at zero. */
+function webhookSummary(stats: Readonly<WebhookStats>): WebhookSummary {
+  const refusedBy = Object.fromEntries(Object.entries(stats.refusedBy).filter(([, count]) => count > 0));
+  return {
+    received: stats.received,
+    accepted: stats.accepted,
+    duplicates: stats.duplicates,
+    refused: stats.refused,
+    refused_by: refusedBy,
+    ignored: stats.ignored,
+    misrouted: stats.misrouted,
+  };
 }
 
 /**
