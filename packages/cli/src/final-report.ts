@@ -4,7 +4,7 @@
  */
 import { join } from 'node:path';
 import { formatDuration } from '@vellum-batch/core/internal';
-import type { CaseRecord, Summary } from '@vellum-batch/core';
+import type { CaseRecord, Summary, WebhookSummary } from '@vellum-batch/core';
 import type { AssertionResult } from '@vellum-batch/core/internal';
 
 /** How many failing cases are listed; the rest are counted. */
@@ -61,6 +61,7 @@ export function renderFinalReport(input: FinalReportInput): string {
       `(${details.join(', ')}) in ${formatDuration(summary.duration_ms)}`,
   );
   for (const reason of summary.gate.reasons) lines.push(`  - ${reason}`);
+  if (summary.webhooks !== undefined) lines.push(describeWebhooks(summary.webhooks));
   const c = summary.comparison;
   if (c !== undefined) {
     lines.push(
@@ -118,6 +119,18 @@ export function repeatsLine(summary: Summary): string | null {
   return (
     `repeats: each case ran ${repeat.count} ${repeat.count === 1 ? 'time' : 'times'}, passing with ${repeat.min_pass}; ` +
     `${flaky} flaky${named}`
+  );
+}
+
+/** One line of webhook counts: `webhooks: N received, N accepted, ..., N refused (bad token 2)`. */
+export function describeWebhooks(hooks: WebhookSummary): string {
+  const reasons = Object.entries(hooks.refused_by)
+    .filter(([, count]) => count > 0)
+    .map(([reason, count]) => `${reason.replace('_', ' ')} ${count}`);
+  return (
+    `webhooks: ${hooks.received} received, ${hooks.accepted} accepted, ${hooks.duplicates} duplicates, ` +
+    `${hooks.ignored} ignored, ${hooks.misrouted} misrouted, ${hooks.refused} refused` +
+    (reasons.length > 0 ? ` (${reasons.join(', ')})` : '')
   );
 }
 

@@ -8,8 +8,6 @@ import { ConfigError } from '@vellum-batch/core';
 import {
   checkRepeat,
   COUNT_RANGES,
-  DEFAULT_API_URL,
-  DEFAULT_PREDICT_URL,
   parseConcurrency,
   parseCount,
   parseExternalIdPrefix,
@@ -21,6 +19,7 @@ import {
 } from '@vellum-batch/core/internal';
 import type { GateOptions, RunMode } from '@vellum-batch/core';
 import type { CountRange, DatasetFormat, RepeatConfig } from '@vellum-batch/core/internal';
+import { hosts, nonEmpty, webhookAuth } from './run-env.js';
 
 /** `vellum-batch run`, parsed. */
 export interface RunConfig {
@@ -69,6 +68,11 @@ export interface RunConfig {
   readonly baseline: BaselineConfig | null;
   /** `--repeat N --min-pass K` (K defaults to N), or undefined when each case runs once. */
   readonly repeat: RepeatConfig | undefined;
+  /**
+   * The total deadline of one request (headers and body), from `$VELLUM_BATCH_REQUEST_TIMEOUT` (a duration such as
+   * `10s`); undefined: the client's default (30 s).
+   */
+  readonly requestTimeoutMs: number | undefined;
 }
 
 /** `--baseline DIR`, `--max-new-failures N`, `--baseline-any-workflow`, parsed. */
@@ -298,6 +302,7 @@ export function parseRunFlags(
   if (problems.length > 0) throw new ConfigError(problems.join('\n'));
 
   const baseUrl = hosts(flags, env);
+  const requestTimeout = nonEmpty(env['VELLUM_BATCH_REQUEST_TIMEOUT']);
   return {
     dataset: flags.dataset ?? '',
     datasetFormat: flags.datasetFormat,
@@ -336,65 +341,9 @@ export function parseRunFlags(
     json: flags.json === true,
     baseline,
     repeat,
+    requestTimeoutMs:
+      requestTimeout === undefined
+        ? undefined
+        : parseTimeout(requestTimeout, '$VELLUM_BATCH_REQUEST_TIMEOUT'),
   };
-}
-
-/**
- * The webhook token and HMAC secret, read from the environment variables the flags name. Without either flag,
- * `VELLUM_WEBHOOK_TOKEN` and `VELLUM_WEBHOOK_SECRET` are read when set. At least one must be found; HMAC needs
- * `--webhook-url` (the signature covers it). Problems name the variable, never its value.
- */
-function webhookAuth(
-  flags: z.infer<ReturnType<typeof runFlagsSchema>>,
-  track: string,
-  env: NodeJS.ProcessEnv,
-  problems: string[],
-): { token: string | undefined; secret: string | undefined } {
-  const read = (flag: string, name: string | undefined): string | undefined => {
-    if (name === undefined) return undefined;
-    const value = nonEmpty(env[name]);
-    if (value === undefined)
-      problems.push(`${flag} ${name}: the environment variable ${name} is not set or empty`);
-    return value;
-  };
-  const named = flags.webhookTokenEnv !== undefined || flags.webhookSecretEnv !== undefined;
-  const token = named
-    ? read('--webhook-token-env', flags.webhookTokenEnv)
-    : nonEmpty(env['VELLUM_WEBHOOK_TOKEN']);
-  const secret = named
-    ? read('--webhook-secret-env', flags.webhookSecretEnv)
-    : nonEmpty(env['VELLUM_WEBHOOK_SECRET']);
-  if (!named && token === undefined && secret === undefined) {
-    problems.push(
-      `--track ${track}: give the token set in Vellum's Webhook Integration with --webhook-token-env NAME ` +
-        '(default VELLUM_WEBHOOK_TOKEN), and/or its HMAC secret with --webhook-secret-env NAME (default VELLUM_WEBHOOK_SECRET)',
-    );
-  }
-  if (secret !== undefined && flags.webhookUrl === undefined) {
-    problems.push(
-      `--track ${track}: HMAC signatures cover the URL Vellum posts to: give it with --webhook-url URL, exactly as set in Vellum's Webhook Integration`,
-    );
-  }
-  return { token, secret };
-}
-
-/** The Vellum hosts from the flags, then the environment; undefined means Vellum's own. */
-function hosts(
-  flags: { baseUrl?: string | undefined; predictUrl?: string | undefined; apiUrl?: string | undefined },
-  env: NodeJS.ProcessEnv,
-): RunConfig['baseUrl'] {
-  if (flags.baseUrl !== undefined) return flags.baseUrl;
-  const predict = flags.predictUrl ?? checkedEnvUrl(env, 'VELLUM_PREDICT_URL');
-  const api = flags.apiUrl ?? checkedEnvUrl(env, 'VELLUM_API_URL');
-  if (predict === undefined && api === undefined) return checkedEnvUrl(env, 'VELLUM_BASE_URL');
-  return { predict: predict ?? DEFAULT_PREDICT_URL, api: api ?? DEFAULT_API_URL };
-}
-
-function checkedEnvUrl(env: NodeJS.ProcessEnv, name: string): string | undefined {
-  const value = nonEmpty(env[name]);
-  return value === undefined ? undefined : parseHttpUrl(value, `$${name}`);
-}
-
-function nonEmpty(value: string | undefined): string | undefined {
-  return value === undefined || value.trim() === '' ? undefined : value.trim();
 }

@@ -4,7 +4,7 @@
  * {@link renderProgress}, a pure function of a {@link ProgressSnapshot} and a width.
  */
 import { formatDuration } from '@vellum-batch/core/internal';
-import type { RunEvent, RunProgress, Summary } from '@vellum-batch/core';
+import type { RunEvent, RunProgress, Summary, WebhookStats } from '@vellum-batch/core';
 import type { StopReason } from '@vellum-batch/core/internal';
 
 /** Where the run is: going, stopping after a signal, a deadline or a fatal error, or ended. */
@@ -32,6 +32,24 @@ export interface ProgressSnapshot {
   readonly finishedHere: number;
   /** What the counts count: `executions` for a run with `--repeat` (each repeat is one). @default 'cases' */
   readonly unit?: 'cases' | 'executions';
+  /** The webhook receiver's counts (webhook and hybrid tracking). @default none shown */
+  readonly webhooks?: WebhookCounts | undefined;
+}
+
+/** What a progress line shows of the webhook deliveries. */
+export interface WebhookCounts {
+  readonly accepted: number;
+  readonly refused: number;
+  readonly ignored: number;
+  readonly misrouted: number;
+}
+
+/** `webhooks 150 accepted, 2 refused, 1 misrouted`: the counts that are not zero, accepted always. */
+function webhookPart(hooks: WebhookCounts): string {
+  const extra = (['refused', 'ignored', 'misrouted'] as const)
+    .filter((key) => hooks[key] > 0)
+    .map((key) => `, ${hooks[key]} ${key}`);
+  return `webhooks ${hooks.accepted} accepted${extra.join('')}`;
 }
 
 /** How a line is laid out. */
@@ -80,6 +98,7 @@ export function renderProgress(snapshot: ProgressSnapshot, options: RenderOption
     parts.push({ text: `${snapshot.unfinished} never finished`, keep: 6 });
   }
   const unit = snapshot.unit ?? 'cases';
+  if (snapshot.webhooks !== undefined) parts.push({ text: webhookPart(snapshot.webhooks), keep: 1 });
   if (rate !== null) parts.push({ text: `${formatRate(rate)}${options.tty ? '/s' : ` ${unit}/s`}`, keep: 2 });
   if (etaMs !== null) parts.push({ text: `ETA ${formatDuration(etaMs)}`, keep: 3 });
   parts.push({
@@ -125,6 +144,7 @@ export function finalSnapshot(summary: Summary, finishedHere = summary.total): P
     unfinished,
     elapsedMs: summary.duration_ms,
     finishedHere: Math.min(finishedHere, finished),
+    ...(summary.webhooks === undefined ? {} : { webhooks: summary.webhooks }),
   };
 }
 
@@ -163,6 +183,8 @@ export interface ProgressOptions {
   readonly intervalMs?: number;
   /** Milliseconds since the epoch. @default Date.now */
   readonly now?: () => number;
+  /** The webhook receiver's live counts, shown on each line (webhook and hybrid tracking). @default none */
+  readonly webhooks?: Readonly<WebhookStats> | undefined;
 }
 
 /** Renders run events as progress. End with {@link ProgressReporter.finish} (or {@link ProgressReporter.done}). */
@@ -171,6 +193,7 @@ export class ProgressReporter {
   readonly #tty: boolean;
   readonly #now: () => number;
   readonly #startedAt: number;
+  readonly #webhooks: Readonly<WebhookStats> | undefined;
   #progress: RunProgress | null = null;
   #finishedAtStart = 0;
   /** Executions per case (`--repeat`): the progress counts executions, the summary cases. */
@@ -184,6 +207,7 @@ export class ProgressReporter {
     this.#tty = options.stream.isTTY === true;
     this.#now = options.now ?? Date.now;
     this.#startedAt = this.#now();
+    this.#webhooks = options.webhooks;
     const interval = this.#tty ? 200 : (options.intervalMs ?? 5000);
     this.#timer = setInterval(() => this.#draw(this.#snapshot()), interval);
     this.#timer.unref();
@@ -259,6 +283,7 @@ export class ProgressReporter {
       elapsedMs: this.#now() - this.#startedAt,
       finishedHere: p.finished - this.#finishedAtStart,
       ...(this.#repeats > 1 ? { unit: 'executions' as const } : {}),
+      ...(this.#webhooks === undefined ? {} : { webhooks: this.#webhooks }),
     };
   }
 

@@ -86,7 +86,8 @@ describe('run --track hybrid', () => {
     });
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).toContain(`listening for Vellum webhooks on port ${port}, path /vellum/webhook`);
-    expect(result.stderr).toMatch(
+    // The counts are in the final report (stdout without --json).
+    expect(result.stdout).toMatch(
       /webhooks: \d+ received, \d+ accepted, \d+ duplicates, 0 ignored, 0 misrouted, 0 refused\n/,
     );
     const records = (await readFile(join(out, 'results.jsonl'), 'utf8')).trim().split('\n');

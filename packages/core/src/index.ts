@@ -52,6 +52,7 @@ export type {
   GateResult,
   RepeatResult,
   Summary,
+  WebhookSummary,
 } from './types.js';
 
 // Webhooks: verification, and a receiver that feeds completions to a run.
@@ -59,6 +60,7 @@ export { signWebhook, verifyWebhook, verifyWebhookToken } from './webhook.js';
 export { parseWebhookEvent } from './webhook-event.js';
 export { createWebhookHandler, startWebhookServer } from './receiver.js';
 export type { WebhookHandlerOptions, WebhookServer, WebhookServerOptions } from './receiver.js';
+export type { WebhookStats } from './webhook-stats.js';
 
 // Errors.
 export {

@@ -15,7 +15,7 @@ export { checkBaseline } from './compare/compare.js';
 export type { StopReason } from './engine/options.js';
 export { aggregateRepeats, isFlaky, MAX_REPEAT } from './engine/repeats.js';
 export type { RepeatConfig } from './engine/repeats.js';
-export type { WebhookRefusalReason, WebhookStats } from './webhook-stats.js';
+export type { WebhookRefusalReason } from './webhook-stats.js';
 export { SummaryBuilder } from './report/summary.js';
 export { serializeRecord } from './report/jsonl.js';
 export { renderMarkdown } from './report/markdown.js';

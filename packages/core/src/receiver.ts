@@ -2,14 +2,14 @@
  * A receiver for Vellum's webhooks: a `node:http` request handler to mount in your own server, and a small server
  * around it. It answers quickly; refuses deliveries without the configured token or a valid HMAC signature (401),
  * oversized (413) and malformed or too deeply nested (400) ones; answers 200 to events it does not track, to those of
- * another deployment or run, and to repeats; and hands every new completion to its subscribers (a
- * {@link CompletionFeed} for the engine). Every answer is counted in {@link WebhookStats}.
+ * another deployment or run, to repeats and to executions no subscriber knows; and hands every new completion to its
+ * subscribers (a {@link CompletionFeed} for the engine). Every answer is counted in {@link WebhookStats}.
  */
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Completion, CompletionFeed, CompletionFilter } from './engine/completions.js';
-import { ConfigError } from './errors.js';
+import { checkReceiverOptions } from './receiver-config.js';
 import { parseWebhookEvent, RUN_ID_METADATA_KEY } from './webhook-event.js';
 import { verifyWebhook, verifyWebhookToken } from './webhook.js';
 import type { WebhookVerification } from './webhook.js';
@@ -51,6 +51,11 @@ export interface WebhookHandlerOptions {
   readonly dedupeSize?: number | undefined;
   /** Called after every refused delivery (to say so once, e.g. when `count` is 1). */
   readonly onRefused?: ((notice: WebhookRefusalNotice) => void) | undefined;
+  /**
+   * Called after every ignored delivery with why (e.g. `an execution of another deployment`) and how many were
+   * ignored so far, this one included (to say so once, e.g. when `count` is 1).
+   */
+  readonly onIgnored?: ((detail: string, count: number) => void) | undefined;
   /** Now, in ms (tests). @default Date.now */
   readonly now?: (() => number) | undefined;
 }
@@ -91,44 +96,12 @@ function signatureReason(verdict: Extract<WebhookVerification, { ok: false }>): 
   return verdict.reason === 'stale' || verdict.reason === 'future' ? verdict.reason : 'bad_signature';
 }
 
-/** The URLs a signature may cover: `publicUrl` as configured and, when it differs, as a URL parser writes it. */
-function signedUrls(publicUrl: string): readonly string[] {
-  let normalised: string;
-  try {
-    normalised = new URL(publicUrl).href;
-  } catch {
-    throw new ConfigError(`publicUrl: "${publicUrl}" is not a URL`);
-  }
-  // Vellum's docs say "the request URL" without saying how it is written: both spellings are fixed by configuration,
-  // neither comes from the request, so accepting either is safe.
-  return normalised === publicUrl ? [publicUrl] : [publicUrl, normalised];
-}
-
-function checkOptions(options: WebhookHandlerOptions): readonly string[] {
-  if (options.token === undefined && options.secret === undefined) {
-    throw new ConfigError(
-      "the webhook receiver needs a token (Vellum's Bearer token or API-key header) or an HMAC secret, or both",
-    );
-  }
-  if (options.token !== undefined && options.token.trim() === '') {
-    throw new ConfigError('the webhook token must not be empty');
-  }
-  if (options.secret === undefined) return [];
-  if (options.secret.trim() === '') throw new ConfigError('the webhook HMAC secret must not be empty');
-  if (options.publicUrl === undefined || options.publicUrl === '') {
-    throw new ConfigError(
-      "HMAC signatures cover the URL Vellum posts to: give publicUrl, the URL set in Vellum's Webhook Integration",
-    );
-  }
-  return signedUrls(options.publicUrl);
-}
-
 function createReceiver(options: WebhookHandlerOptions): Receiver {
-  const urls = checkOptions(options);
+  const urls = checkReceiverOptions(options);
   const maxBodyBytes = options.maxBodyBytes ?? 1_048_576;
   const dedupeSize = options.dedupeSize ?? 100_000;
   const now = options.now ?? Date.now;
-  const listeners = new Set<(completion: Completion) => void>();
+  const listeners = new Set<(completion: Completion) => unknown>();
   const seenEvents = new Set<string>();
   const seenExecutions = new Set<string>();
   let filter: CompletionFilter = { deploymentId: options.deploymentId, runId: options.runId };
@@ -159,6 +132,7 @@ function createReceiver(options: WebhookHandlerOptions): Receiver {
   const ignore = (res: ServerResponse, detail: string): void => {
     stats.ignored += 1;
     reply(res, 200, `ignored: ${detail}`);
+    options.onIgnored?.(detail, stats.ignored);
   };
 
   /** Why a completion belongs to another deployment or run, or null when it is ours. */
@@ -227,9 +201,15 @@ function createReceiver(options: WebhookHandlerOptions): Receiver {
       reply(res, 200, 'duplicate delivery');
       return;
     }
+    // A subscriber that does not know the execution says so (false): none knowing it, it is not this run's news.
+    let known = listeners.size === 0;
+    for (const listener of listeners) if (listener(completion) !== false) known = true;
+    if (!known) {
+      ignore(res, 'an execution this run did not start');
+      return;
+    }
     stats.accepted += 1;
     reply(res, 202, 'accepted');
-    for (const listener of listeners) listener(completion);
   };
 
   /** Answers before the body is read; the connection is closed once the answer is out. */
@@ -309,8 +289,8 @@ function createReceiver(options: WebhookHandlerOptions): Receiver {
  * Creates the handler; mount it where Vellum's webhook URL points. It answers 405 to anything but `POST`; 401
  * (`{"detail": ...}`) to a missing or wrong token, or a missing, bad, stale or future signature; 413 over
  * `maxBodyBytes`; 400 to a body that is not a Vellum event or nests too deeply; 200 to an event it does not track, of
- * another deployment or run, or a repeat; 202 to a new completion, which reaches the subscribers synchronously once
- * the answer is written.
+ * another deployment or run, or a repeat; a new completion reaches the subscribers synchronously, then is answered
+ * 202, or 200 (ignored) when every subscriber returned `false` (an execution it does not know).
  * @throws ConfigError when neither `token` nor `secret` is given, either is empty, or `secret` comes without a valid
  * `publicUrl`.
  */

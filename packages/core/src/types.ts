@@ -210,6 +210,28 @@ export interface Summary {
   readonly flaky?: number | undefined;
   /** With `--repeat`: the first 100 flaky case ids, in index order. Absent without `--repeat`. */
   readonly flaky_ids?: readonly string[] | undefined;
+  /** What the webhook receiver answered (webhook and hybrid tracking with a receiver); absent otherwise. */
+  readonly webhooks?: WebhookSummary | undefined;
+}
+
+/**
+ * `summary.json.webhooks`: the deliveries the receiver answered. `received` = accepted + duplicates + refused + ignored
+ * + misrouted; `refused_by` holds the reasons that occurred (`bad_token`, `bad_signature`, `stale`, `future`,
+ * `malformed`, `too_deep`, `too_large`).
+ */
+export interface WebhookSummary {
+  readonly received: number;
+  /** New completions of this run's executions. */
+  readonly accepted: number;
+  /** Repeated deliveries, dropped. */
+  readonly duplicates: number;
+  /** Refused: bad token or signature, stale, malformed, too deep, too large. */
+  readonly refused: number;
+  readonly refused_by: Readonly<Record<string, number>>;
+  /** Authenticated but not this run's news: other event names, nested workflows, other deployments or runs, executions this run did not start. */
+  readonly ignored: number;
+  /** Sent to another path than the receiver's. */
+  readonly misrouted: number;
 }
 
 /** Which run a comparison was made against (from its `summary.json`, plus what the caller knows of it). */

@@ -14,6 +14,7 @@ export const DEFAULT_FAULTS: Readonly<FaultOptions> = {
   garbleStatusRate: 0,
   redirectStatusRate: 0,
   oversizeStatusBytes: 0,
+  oversizeSubmitBytes: 0,
   duplicateExecutionIdRate: 0,
 };
 
@@ -46,7 +47,7 @@ export function checkFaults(faults: Partial<FaultOptions>): void {
   if (retryAfter !== undefined && !(Number.isInteger(retryAfter) && retryAfter >= 0)) {
     throw new RangeError(`faults.retryAfterSeconds must be an integer >= 0, got ${String(retryAfter)}`);
   }
-  for (const key of ['statusLagMs', 'oversizeStatusBytes'] as const) {
+  for (const key of ['statusLagMs', 'oversizeStatusBytes', 'oversizeSubmitBytes'] as const) {
     const value = faults[key];
     if (value !== undefined && !(typeof value === 'number' && Number.isFinite(value) && value >= 0)) {
       throw new RangeError(`faults.${key} must be a finite number >= 0, got ${String(value)}`);
@@ -84,4 +85,32 @@ export function garbledStatusBody(full: string, n: number): string {
   return n % 2 === 0
     ? full.slice(0, Math.max(1, Math.floor(full.length / 2)))
     : JSON.stringify({ status: 42 });
+}
+
+const PAD_MARK = '\u0000fake-padding\u0000';
+
+/** An answer padded to a size: sent as `prefix`, `pad` bytes of `x`, then `suffix`; `recorded` stands for it. */
+export interface PaddedBody {
+  readonly prefix: string;
+  readonly pad: number;
+  readonly suffix: string;
+  readonly recorded: unknown;
+}
+
+/**
+ * `body` with a string field `fake_padding` (in `body.outputs` when `inOutputs`) long enough for the JSON to take at
+ * least `bytes` bytes. `recorded` has the padding replaced by a short marker, for the exchange.
+ */
+export function paddedBody(body: Record<string, unknown>, bytes: number, inOutputs: boolean): PaddedBody {
+  const place = (value: string): Record<string, unknown> =>
+    inOutputs
+      ? { ...body, outputs: { ...(body['outputs'] as Record<string, unknown>), fake_padding: value } }
+      : { ...body, fake_padding: value };
+  const text = JSON.stringify(place(PAD_MARK));
+  const mark = JSON.stringify(PAD_MARK);
+  const at = text.indexOf(mark);
+  const prefix = `${text.slice(0, at)}"`;
+  const suffix = `"${text.slice(at + mark.length)}`;
+  const pad = Math.max(0, Math.ceil(bytes) - Buffer.byteLength(prefix + suffix));
+  return { prefix, pad, suffix, recorded: place(`<${pad} bytes of x>`) };
 }

@@ -1,5 +1,6 @@
 /** The HTTP plumbing of the fake: one {@link Reply} per request (it answers, counts and records), and body reading. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { PaddedBody } from './faults.js';
 import type { FakeExchange, FakeHost, FakeHostileFault, FakeStats } from './types.js';
 
 /** Request bodies larger than this are refused with 413. */
@@ -64,14 +65,20 @@ export class Reply {
   }
 
   /**
-   * Answers `prefix + 'x' * padBytes + suffix` as JSON, streamed in chunks with backpressure, so a 100 MB answer is
-   * never held in memory. The exchange reports `recorded` instead of the body.
+   * Answers `prefix + 'x' * pad + suffix` as JSON, streamed in chunks with backpressure, so a 100 MB answer is never
+   * held in memory; with `declareLength` false it is sent chunked, without a `content-length`. The exchange reports
+   * `recorded` instead of the body.
    */
-  padded(prefix: string, padBytes: number, suffix: string, recorded: unknown, fault: FakeHostileFault): void {
+  padded(body: PaddedBody, declareLength: boolean, fault: FakeHostileFault): void {
     const res = this.res;
-    this.#head(200, Buffer.byteLength(prefix) + padBytes + Buffer.byteLength(suffix), 'application/json');
+    const { prefix, pad, suffix } = body;
+    this.#head(
+      200,
+      declareLength ? Buffer.byteLength(prefix) + pad + Buffer.byteLength(suffix) : undefined,
+      'application/json',
+    );
     res.write(prefix);
-    let left = padBytes;
+    let left = pad;
     const pump = (): void => {
       while (left > 0) {
         const n = Math.min(left, PAD_CHUNK.length);
@@ -85,7 +92,7 @@ export class Reply {
     };
     res.on('close', () => res.off('drain', pump));
     pump();
-    this.#record(200, () => recorded, fault);
+    this.#record(200, () => body.recorded, fault);
   }
 
   /** Answers a redirect with an empty body. */
@@ -100,11 +107,20 @@ export class Reply {
     this.req.socket.destroy();
   }
 
-  #head(status: number, length: number, contentType: string, headers?: Record<string, string>): void {
+  #head(
+    status: number,
+    length: number | undefined,
+    contentType: string,
+    headers?: Record<string, string>,
+  ): void {
     const key = String(status);
     const stats = this.#hooks.stats;
     stats.responses[key] = (stats.responses[key] ?? 0) + 1;
-    this.res.writeHead(status, { 'content-type': contentType, 'content-length': length, ...headers });
+    this.res.writeHead(status, {
+      'content-type': contentType,
+      ...(length === undefined ? {} : { 'content-length': length }),
+      ...headers,
+    });
   }
 
   #record(status: number, body: () => unknown, fault: FakeHostileFault | undefined): void {

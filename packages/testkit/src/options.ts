@@ -4,7 +4,7 @@ import type { FakeExchange, FakeExecution, FakeExecutionRequest, FakeStats, Resp
 /**
  * Fault injection settings (see {@link FakeHostileFault} for how `onExchange` marks the hostile answers). Every rate is a share in [0, 1], drawn from one PRNG seeded by the server's `seed`
  * (a rate of 0 draws nothing, so adding a fault never shifts the draws of the others). Each injected fault is
- * counted in `stats.faultsInjected`. The last six are hostile-server modes: answers no well-behaved Vellum gives,
+ * counted in `stats.faultsInjected`. The last seven are hostile-server modes: answers no well-behaved Vellum gives,
  * for proving a client survives them.
  */
 export interface FaultOptions {
@@ -65,10 +65,19 @@ export interface FaultOptions {
   redirectStatusRate: number;
   /**
    * When > 0, every status answer for a known execution is padded to at least this many bytes with an output
-   * `fake_padding` holding a long string (streamed, never held in memory whole). Counted as `oversizedStatuses`.
+   * `fake_padding` holding a long string (streamed, never held in memory whole). In rotation, one answer declares its
+   * `content-length` and the next is sent chunked without one, so a client must count the bytes itself. Counted as
+   * `oversizedStatuses`.
    * @default 0
    */
   oversizeStatusBytes: number;
+  /**
+   * When > 0, every valid submit that no other fault took creates the execution, then answers `200` padded to at least
+   * this many bytes (`{"execution_id": …, "fake_padding": "xxx…"}`, streamed; `content-length` declared and not, in
+   * rotation, as `oversizeStatusBytes`). Counted as `oversizedSubmits`.
+   * @default 0
+   */
+  oversizeSubmitBytes: number;
   /**
    * Share of valid submits answered `200` with the execution id of an EARLIER execution (picked at random),
    * creating none: a broken server. Needs at least one earlier execution; otherwise the submit is served normally.

@@ -26,6 +26,7 @@ export function newStats(): FakeStats {
       garbledStatuses: 0,
       redirectedStatuses: 0,
       oversizedStatuses: 0,
+      oversizedSubmits: 0,
       duplicateIds: 0,
     },
     webhooks: { sent: 0, dropped: 0, duplicated: 0, failed: 0 },

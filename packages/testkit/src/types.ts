@@ -75,6 +75,8 @@ export interface FakeFaultCounts {
   redirectedStatuses: number;
   /** Status answers padded to `oversizeStatusBytes`. */
   oversizedStatuses: number;
+  /** Submits that created an execution and answered 200 padded to `oversizeSubmitBytes`. */
+  oversizedSubmits: number;
   /** Submits answered with an earlier execution's id, creating none (`duplicateExecutionIdRate`). */
   duplicateIds: number;
 }
@@ -133,7 +135,8 @@ export interface FakeExchange {
   status: number;
   /**
    * The response body parsed as JSON, as sent; the raw text when it is not JSON (a garbled answer); `undefined`
-   * when empty. An `oversizeStatusBytes` answer is reported with its padding replaced by a short marker.
+   * when empty. An `oversizeStatusBytes` or `oversizeSubmitBytes` answer is reported with its padding replaced by a
+   * short marker.
    */
   responseBody: unknown;
   /** Set when the answer is an injected hostile fault, off-contract on purpose. */
@@ -142,7 +145,12 @@ export interface FakeExchange {
 
 /** The hostile modes of {@link FaultOptions} whose answers an exchange reports (named after their option). */
 export type FakeHostileFault =
-  'garbleSubmitAfterAccept' | 'duplicateExecutionId' | 'garbleStatus' | 'redirectStatus' | 'oversizeStatus';
+  | 'garbleSubmitAfterAccept'
+  | 'duplicateExecutionId'
+  | 'garbleStatus'
+  | 'redirectStatus'
+  | 'oversizeStatus'
+  | 'oversizeSubmit';
 /** What the responder and the duration function are told about a new execution. */
 export interface FakeExecutionRequest {
   executionId: string;

@@ -107,6 +107,33 @@ describe('hostile submit modes', () => {
   });
 });
 
+describe('oversized submit answers', () => {
+  it('oversizeSubmitBytes: creates the execution, answers a valid 200 padded to the size, declared then chunked', async () => {
+    const exchanges: FakeExchange[] = [];
+    const size = 2 * 1024 * 1024 + 3;
+    const fake = await start({ faults: { oversizeSubmitBytes: size }, onExchange: (x) => exchanges.push(x) });
+    const answers = [];
+    for (let i = 0; i < 2; i++) {
+      const res = await fetch(`${fake.url}/v1/execute-workflow-async`, {
+        method: 'POST',
+        headers: HEADERS,
+        body: JSON.stringify(body({ i }, { external_id: `big-${i}` })),
+      });
+      answers.push({ length: res.headers.get('content-length'), text: await res.text() });
+    }
+    expect(answers.map((a) => a.length)).toEqual([String(size), null]);
+    for (const [i, answer] of answers.entries()) {
+      expect(Buffer.byteLength(answer.text)).toBe(size);
+      const parsed = JSON.parse(answer.text) as { execution_id: string; fake_padding: string };
+      expect(parsed.execution_id).toBe(fake.byExternalId(`big-${i}`)!.id);
+      expect(parsed.fake_padding).toMatch(/^x+$/);
+    }
+    expect(fake.stats).toMatchObject({ executionsCreated: 2, faultsInjected: { oversizedSubmits: 2 } });
+    expect(exchanges.map((x) => x.fault)).toEqual(['oversizeSubmit', 'oversizeSubmit']);
+    expect(JSON.stringify(exchanges[0]!.responseBody).length).toBeLessThan(1000);
+  });
+});
+
 describe('hostile status modes', () => {
   it('garbleStatusRate: 200 with a truncated or wrong-shape body', async () => {
     const fake = await start({ faults: { garbleStatusRate: 1 } });
@@ -147,12 +174,27 @@ describe('hostile status modes', () => {
     expect(JSON.stringify(recorded.responseBody).length).toBeLessThan(1000);
   });
 
+  it('oversizeStatusBytes: declares the length, then sends the next answer chunked without one, in rotation', async () => {
+    const fake = await start({ faults: { oversizeStatusBytes: 200_000 } });
+    const id = (await submit(fake, body())).body.execution_id;
+    const lengths = [];
+    for (let i = 0; i < 3; i++) {
+      const res = await fetch(`${fake.url}/v1/workflows/executions/${id}/status`, { headers: HEADERS });
+      lengths.push(res.headers.get('content-length'));
+      expect(Buffer.byteLength(await res.text())).toBe(200_000);
+    }
+    expect(lengths).toEqual(['200000', null, '200000']);
+  });
+
   it('refuses bad hostile settings with the field named', async () => {
     await expect(startFakeVellum({ faults: { garbleStatusRate: 2 } })).rejects.toThrow(
       'faults.garbleStatusRate must be a number in [0, 1], got 2',
     );
     await expect(startFakeVellum({ faults: { oversizeStatusBytes: -1 } })).rejects.toThrow(
       'faults.oversizeStatusBytes must be a finite number >= 0, got -1',
+    );
+    await expect(startFakeVellum({ faults: { oversizeSubmitBytes: Infinity } })).rejects.toThrow(
+      'faults.oversizeSubmitBytes must be a finite number >= 0, got Infinity',
     );
   });
 });

@@ -1,10 +1,9 @@
 /** `vellum-batch run`: one batch against Vellum, gated. */
 import { readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ConfigError, createClient, readRecords, runBatch } from '@vellum-batch/core';
-import { applyBaseline } from '@vellum-batch/core';
+import { applyBaseline, ConfigError, createClient, readRecords, runBatch } from '@vellum-batch/core';
 import { checkBaseline, createRetryLogger } from '@vellum-batch/core/internal';
-import type { CaseRecord, RunBatchOptions, RunResult, VellumClient } from '@vellum-batch/core';
+import type { CaseRecord, ClientOptions, RunBatchOptions, RunResult, VellumClient } from '@vellum-batch/core';
 import type { CliIo } from '../cli.js';
 import { EXIT } from '../exit-codes.js';
 import type { ExitCode } from '../exit-codes.js';
@@ -21,7 +20,7 @@ import { ProgressReporter } from '../progress.js';
 import { withSignals } from '../signals.js';
 import { openRunDataset } from '../stdin.js';
 import { dryRun } from './dry-run.js';
-import { describeWebhookStats, startReceiver } from './webhooks.js';
+import { startReceiver } from './webhooks.js';
 import type { RunDataset } from '../stdin.js';
 
 /** What `run` knows of how it was called. */
@@ -63,10 +62,7 @@ export async function runCommand(
       });
     }
     if (config.dryRun) {
-      const client = createClient({
-        apiKey,
-        ...(config.baseUrl === undefined ? {} : { baseUrl: config.baseUrl }),
-      });
+      const client = createClient({ apiKey, ...clientOptions(config) });
       try {
         return await dryRun({ client, ...runOptions(config, input) }, io);
       } finally {
@@ -87,10 +83,10 @@ async function execute(
   context: RunContext,
 ): Promise<ExitCode> {
   const receiver = config.webhook === null ? null : await startReceiver(config, config.webhook, io);
-  const progress = new ProgressReporter({ stream: io.stderr });
+  const progress = new ProgressReporter({ stream: io.stderr, webhooks: receiver?.stats });
   const client = createClient({
     apiKey,
-    ...(config.baseUrl === undefined ? {} : { baseUrl: config.baseUrl }),
+    ...clientOptions(config),
     onRetry: createRetryLogger((line) => io.stderr.write(`${line}\n`)),
   });
   for (const warning of client.warnings) io.stderr.write(`warning: ${warning}\n`);
@@ -102,6 +98,7 @@ async function execute(
           client,
           ...runOptions(config, input),
           completions: receiver ?? undefined,
+          webhookStats: receiver?.stats,
           signal,
           onEvent: (event) => {
             if (event.type === 'warning') io.stderr.write(`note: ${event.message}\n`);
@@ -112,7 +109,6 @@ async function execute(
       () => removeTemporaryFiles(config.out),
     );
     const result = await withBaseline(ran, config.baseline);
-    if (receiver !== null) io.stderr.write(`${describeWebhookStats(receiver.stats)}\n`);
     progress.finish(result.summary);
     if (config.json) io.stdout.write(`${JSON.stringify(result.summary, null, 2)}\n`);
     const out = config.json ? io.stderr : io.stdout;
@@ -151,6 +147,14 @@ async function firstFailures(result: RunResult): Promise<{ failures: CaseRecord[
     // The summary line and the paths are still printed; the file names its own problem when opened.
   }
   return { failures, failureCount };
+}
+
+/** Where Vellum is and how long one request may take, from the parsed flags. */
+function clientOptions(config: RunConfig): Pick<ClientOptions, 'baseUrl' | 'requestTimeoutMs'> {
+  return {
+    ...(config.baseUrl === undefined ? {} : { baseUrl: config.baseUrl }),
+    ...(config.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: config.requestTimeoutMs }),
+  };
 }
 
 /** The engine's options from the parsed flags (the client, the feed, the signal and the listener aside). */

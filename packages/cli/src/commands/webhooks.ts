@@ -4,7 +4,7 @@
  */
 import { ConfigError, startWebhookServer } from '@vellum-batch/core';
 import type { WebhookServer } from '@vellum-batch/core';
-import type { WebhookRefusalReason, WebhookStats } from '@vellum-batch/core/internal';
+import type { WebhookRefusalReason } from '@vellum-batch/core/internal';
 import type { CliIo } from '../cli.js';
 import type { RunConfig } from '../flags.js';
 
@@ -20,27 +20,16 @@ const REFUSAL_HINTS: Readonly<Record<WebhookRefusalReason, string>> = {
   too_large: 'body too large',
 };
 
-/** A request path for a message: control bytes escaped, at most 200 characters. */
-function printablePath(path: string): string {
-  const escaped = JSON.stringify(path).slice(1, -1);
+/** Text from a request for a message (a path, an event name): control bytes escaped, at most 200 characters. */
+function printable(text: string): string {
+  const escaped = JSON.stringify(text).slice(1, -1);
   return escaped.length > 200 ? `${escaped.slice(0, 200)}...` : escaped;
 }
 
-/** One line of webhook counts for the end of a run. */
-export function describeWebhookStats(stats: Readonly<WebhookStats>): string {
-  const reasons = Object.entries(stats.refusedBy)
-    .filter(([, count]) => count > 0)
-    .map(([reason, count]) => `${reason.replace('_', ' ')} ${count}`);
-  return (
-    `webhooks: ${stats.received} received, ${stats.accepted} accepted, ${stats.duplicates} duplicates, ` +
-    `${stats.ignored} ignored, ${stats.misrouted} misrouted, ${stats.refused} refused` +
-    (reasons.length > 0 ? ` (${reasons.join(', ')})` : '')
-  );
-}
-
 /**
- * Listens for Vellum's webhooks on all interfaces (Vellum must reach it), at the path of `--webhook-url`; says once per
- * reason when deliveries are refused, and once when one arrives at another path. The token and secret are never
+ * Listens for Vellum's webhooks on all interfaces (Vellum must reach it), at the path of `--webhook-url`; warns once per
+ * reason when deliveries are refused, once when one arrives at another path, and once when one is ignored (another
+ * deployment or run, an execution this run did not start, an event it does not track). The token and secret are never
  * printed.
  */
 export async function startReceiver(
@@ -64,13 +53,22 @@ export async function startReceiver(
       publicUrl: webhook.url,
       onRefused: ({ reason, count }) => {
         if (count === 1) {
-          io.stderr.write(`webhook deliveries are being refused: ${REFUSAL_HINTS[reason]}; ${fallback}\n`);
+          io.stderr.write(
+            `warning: webhook deliveries are being refused: ${REFUSAL_HINTS[reason]}; ${fallback}\n`,
+          );
+        }
+      },
+      onIgnored: (detail, count) => {
+        if (count === 1) {
+          io.stderr.write(
+            `warning: webhook deliveries are being ignored (${printable(detail)}); they are counted in summary.json, and the run goes on\n`,
+          );
         }
       },
       onMisrouted: (requested, count) => {
         if (count === 1) {
           io.stderr.write(
-            `a delivery arrived at ${printablePath(requested)}, the receiver listens on ${path}: check the URL in Vellum's Webhook Integration and --webhook-url\n`,
+            `warning: a delivery arrived at ${printable(requested)}, the receiver listens on ${path}: check the URL in Vellum's Webhook Integration and --webhook-url\n`,
           );
         }
       },

@@ -34,8 +34,11 @@ export interface CompletionFilter {
 
 /** A source of {@link Completion}s the engine subscribes to for the length of a run. */
 export interface CompletionFeed {
-  /** Calls `listener` for every completion from now on; returns the function that unsubscribes. */
-  subscribe(listener: (completion: Completion) => void): () => void;
+  /**
+   * Calls `listener` for every completion from now on; returns the function that unsubscribes. A listener that
+   * returns `false` (exactly) does not know the completion's execution: a feed may count it as ignored.
+   */
+  subscribe(listener: (completion: Completion) => unknown): () => void;
   /**
    * Narrows the feed to one deployment and one run (replacing an earlier filter): a feed that implements it drops
    * completions of other deployments and runs before they reach a listener. Call it once the deployment's UUID and

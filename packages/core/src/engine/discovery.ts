@@ -3,8 +3,10 @@
  * batch of executions planning first looks from a guessed run time sends a burst of looks, most of them at
  * executions still queued or far from done). One loop looks instead, on a geometric clock (20 ms, then 1.5 times
  * longer each time):
- * - at the oldest execution believed running, until one is found finished: its run time is the first estimate
- *   (the planner refines it from every first look), and every execution then plans its own first look;
+ * - at the oldest execution believed running (of those looked at least), until one is found finished: its run time
+ *   is the first estimate (the planner refines it from every first look), and every execution then plans its own
+ *   first look. Until then an execution looks by itself only as a safety net, once it has run
+ *   `DISCOVERY_SAFETY_FACTOR` (tracking.ts) times the longest run time seen (the loop keeps that far ahead while it learns);
  * - while there are executions believed running that no status has shown running: first at the newest one (one
  *   `PENDING` answer reveals Vellum's queue, and demotes every later one), then halving between the newest seen
  *   running and the oldest seen queued, so a few looks find the limit.
@@ -60,12 +62,20 @@ async function discover(ctx: RunContext): Promise<boolean> {
   }
 }
 
-/** The execution believed running the longest (the one most likely to have finished). */
+/**
+ * The execution believed running that was looked at least, the longest running of those (the one most likely to
+ * have finished): the looks go round, so one execution that runs long, or whose status cannot be read, holds up
+ * nothing.
+ */
 function oldestRunning(ctx: RunContext): Flight | undefined {
   let oldest: Flight | undefined;
   for (const flight of ctx.flights.values()) {
     if (flight.state !== 'running' || flight.probe) continue;
-    if (oldest === undefined || flight.startedAt < oldest.startedAt) oldest = flight;
+    const better =
+      oldest === undefined ||
+      flight.looks < oldest.looks ||
+      (flight.looks === oldest.looks && flight.startedAt < oldest.startedAt);
+    if (better) oldest = flight;
   }
   return oldest;
 }

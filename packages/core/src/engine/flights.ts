@@ -4,6 +4,7 @@
  */
 import type { Case } from '../types.js';
 import type { Completion } from './completions.js';
+import { LandedExecutionIds } from './landed-ids.js';
 import type { RunProgress } from './options.js';
 import type { QueueMember } from './server-queue.js';
 
@@ -34,6 +35,8 @@ export class FlightTable {
   readonly #bySeq = new Map<number, Flight>();
   readonly #byExecutionId = new Map<string, Flight>();
   readonly #byExternalId = new Map<string, Flight>();
+  /** The execution ids of the flights that landed, compact (a run's every id, no strings kept). */
+  readonly #landed = new LandedExecutionIds();
   #seq = 0;
   /** Submits answered so far: the next flight's accept order. */
   #accepted = 0;
@@ -87,6 +90,22 @@ export class FlightTable {
     return this.#byExecutionId.get(executionId);
   }
 
+  /**
+   * Who else holds `executionId`, in words (`case c-7`, or `the case at index 7, already recorded`), or null when no
+   * other case of this run does: a submit answered with it must not be adopted by `flight`.
+   */
+  otherHolder(flight: Flight, executionId: string): string | null {
+    const holder = this.#byExecutionId.get(executionId);
+    if (holder !== undefined) return holder === flight ? null : `case ${holder.case.id}`;
+    const index = this.#landed.caseIndexOf(executionId);
+    return index === undefined ? null : `the case at index ${index}, already recorded`;
+  }
+
+  /** Whether `executionId` is the execution of a case that already landed. */
+  landed(executionId: string): boolean {
+    return this.#landed.caseIndexOf(executionId) !== undefined;
+  }
+
   /** The flight with `externalId`, if any. */
   withExternalId(externalId: string): Flight | undefined {
     return this.#byExternalId.get(externalId);
@@ -112,6 +131,7 @@ export class FlightTable {
     this.#byExternalId.delete(flight.externalId);
     if (flight.executionId !== null && this.#byExecutionId.get(flight.executionId) === flight) {
       this.#byExecutionId.delete(flight.executionId);
+      this.#landed.add(flight.executionId, flight.case.index);
     }
     this.wakeRoom();
   }

@@ -10,6 +10,7 @@ import type { Clock } from '../internal/clock.js';
 import type { Case, CaseRecord, GateOptions, Summary } from '../types.js';
 import type { CompletionFeed } from './completions.js';
 import type { RepeatConfig } from './repeats.js';
+import type { WebhookStats } from '../webhook-stats.js';
 
 /** Where the engine reads cases from: a {@link Dataset} from `openDataset`, or anything shaped like it. */
 export interface BatchSource {
@@ -101,6 +102,11 @@ export interface RunBatchOptions {
   readonly track?: TrackMode | undefined;
   /** Where pushed completions come from (a webhook receiver from `startWebhookServer`). */
   readonly completions?: CompletionFeed | undefined;
+  /**
+   * The webhook receiver's live counts (`stats` of `startWebhookServer` or `createWebhookHandler`), written to
+   * `summary.json` as `webhooks` in webhook and hybrid tracking. @default none
+   */
+  readonly webhookStats?: Readonly<WebhookStats> | undefined;
   /** In `webhook` mode, how long an execution may stay silent before it is polled, in ms. @default 300_000 */
   readonly webhookSilenceMs?: number | undefined;
   /** Consecutive executions rejected for an exhausted provider quota that stop the run as fatal. @default 5 */

@@ -50,6 +50,8 @@ const MIN_ESTIMATE_MS = 1;
 const TAIL_FIRST_LOOK = 0.7;
 /** In the tail, the delay between looks at one execution is this share of the estimate per execution left. */
 const TAIL_LOOK_SHARE = 0.02;
+/** ... and at least this share of the execution's age. */
+const TAIL_AGE_SHARE = 0.1;
 
 /** Learns durations and the server's limit; see the module comment. */
 export class PollPlanner {
@@ -204,12 +206,15 @@ export class PollPlanner {
    * Delay until the next look at an execution that was still running at its `looks`-th look (1-based): a quarter of
    * the estimate, growing by half each time, so long executions cost few requests and short ones are seen soon. In
    * the tail, {@link TAIL_LOOK_SHARE} of the estimate per execution left, no more than that: the run's looks come at
-   * a steady rate however few are left, so the last finish is seen within a small share of a run time.
+   * a steady rate however few are left, so the last finish is seen within a small share of a run time; but never
+   * sooner than {@link TAIL_AGE_SHARE} of the execution's age `ageMs`.
    */
-  nextDelay(looks: number): number {
+  nextDelay(looks: number, ageMs = 0): number {
     const usual = this.#durationMs * 0.25 * 1.5 ** Math.max(0, looks - 1);
     if (!this.#tail) return this.#clamp(usual);
-    return this.#clamp(Math.min(usual, this.#durationMs * TAIL_LOOK_SHARE * Math.max(1, this.#inFlight())));
+    const tail = this.#durationMs * TAIL_LOOK_SHARE * Math.max(1, this.#inFlight());
+    // A straggler far past the estimate is looked at in proportion to its age, not every few milliseconds.
+    return this.#clamp(Math.min(usual, Math.max(tail, TAIL_AGE_SHARE * ageMs)));
   }
 
   /** Delay between looks at the oldest queued execution, the safety net when our model of the queue is wrong. */

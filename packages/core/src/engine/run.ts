@@ -150,6 +150,10 @@ async function execute(
       (completion.executionId !== null ? flights.holderOf(completion.executionId) : undefined) ??
       (completion.externalId !== null ? flights.withExternalId(completion.externalId) : undefined);
     if (flight !== undefined) deliver(flight, completion);
+    // Known: in the air, or landed already (a late or repeated delivery); anything else is not this run's execution.
+    return (
+      flight !== undefined || (completion.executionId !== null && flights.landed(completion.executionId))
+    );
   });
   const previousFd = start.previous === null ? null : openSync(start.previous.path, 'r');
   const readPrevious = (offset: number, length: number): CaseRecord =>
@@ -191,6 +195,9 @@ async function execute(
       stopped: stop.stopping,
       ...(options.gate !== undefined ? { gate: options.gate } : {}),
       ...repeatField(resolved.repeat),
+      ...(resolved.track !== 'poll' && options.webhookStats !== undefined
+        ? { webhooks: options.webhookStats }
+        : {}),
     };
     let finished;
     try {

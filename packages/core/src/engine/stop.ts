@@ -37,12 +37,15 @@ export class StopControl {
   #stopping: Stopping | null = null;
   #quotaRejections = 0;
   #unreachable = 0;
+  /** When a request last reached the server (the run's start until one does). */
+  #reachedAt: number;
   readonly #onAbort: () => void;
   readonly #over = new AbortController();
   #background: AbortSignal | null = null;
 
   constructor(options: StopControlOptions) {
     this.#options = options;
+    this.#reachedAt = options.clock.now();
     // Every waiting case and every request in the air listens on the stop signal.
     setMaxListeners(0, this.#controller.signal);
     this.#onAbort = () => this.request('interrupted', 'the run was interrupted');
@@ -112,19 +115,30 @@ export class StopControl {
   /** A request reached the server: the unreachable breaker starts over. */
   noteReached(): void {
     this.#unreachable = 0;
+    this.#reachedAt = this.#options.clock.now();
   }
 
   /** A case gave up because no request reached the server (after the client's retries): maybe stop the run. */
   noteUnreachable(message: string): void {
     this.#unreachable += 1;
     if (this.#unreachable >= UNREACHABLE_CASES) {
-      this.request('fatal', `Vellum cannot be reached: ${message}`);
+      const silentMs = this.#options.clock.now() - this.#reachedAt;
+      this.request('fatal', unreachableMessage(this.#unreachable, silentMs, message));
     }
   }
 }
 
 function formatSeconds(ms: number): string {
   return ms >= 60_000 && ms % 60_000 === 0 ? `${ms / 60_000}m` : `${Math.round(ms / 1000)}s`;
+}
+
+/**
+ * The sentence a run stops with when Vellum went away: how long nothing reached it, how many requests failed in a row
+ * (each after the client's own retries), and the last failure, which names the address and the network error.
+ */
+export function unreachableMessage(failures: number, silentMs: number, last: string): string {
+  const span = silentMs < 1000 ? 'under 1s' : formatSeconds(silentMs);
+  return `Vellum could not be reached for ${span}: ${failures} requests in a row failed, each after its retries (last: ${last})`;
 }
 
 /** The sentence a run stops with after a fatal API error (a bad key anywhere, an unknown deployment on submit). */

@@ -149,11 +149,11 @@ function adopt(ctx: RunContext, flight: Flight, found: FoundExecution): SubmitRe
 }
 
 function accept(ctx: RunContext, flight: Flight, executionId: string, adopted: boolean): SubmitResult {
-  const holder = ctx.flights.holderOf(executionId);
-  if (holder !== undefined && holder !== flight) {
+  const other = ctx.flights.otherHolder(flight, executionId);
+  if (other !== null) {
     return ended(ctx, flight, false, 'SUBMIT_FAILED', {
       code: 'DUPLICATE_EXECUTION_ID',
-      message: `Vellum answered execution id ${executionId} for external id ${flight.externalId}, but that is the execution of case ${holder.case.id}; not adopted`,
+      message: `Vellum answered execution id ${executionId} for external id ${flight.externalId}, but that is the execution of ${other}; not adopted`,
     });
   }
   return { kind: 'started', executionId, adopted };

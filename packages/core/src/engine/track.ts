@@ -56,6 +56,7 @@ export async function trackFlight(ctx: RunContext, flight: Flight): Promise<Land
     if (clock.now() >= deadline) continue;
     // Woken early (promoted from the queue): plan the look again; only a probe looks at once.
     if (!timedOut && !flight.probe) continue;
+    if (!flight.probe && !ctx.tracker.stillDue(flight, clock.now())) continue;
     flight.probe = false;
 
     const finishedAtSend = ctx.flights.finished;

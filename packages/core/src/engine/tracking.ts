@@ -14,6 +14,8 @@ export interface Tracker {
   readonly pushes: boolean;
   /** Delay from `now` until the next status look at `flight` (Infinity: wait to be woken). */
   nextLookDelay(flight: Flight, now: number): number;
+  /** Whether the look planned for `flight` is still due at `now` (the plan may have moved while it waited). */
+  stillDue(flight: Flight, now: number): boolean;
   /** A status look at `now` found the execution final. */
   sawFinal(flight: Flight, now: number): void;
   /** A status look at `now` found the execution running. */
@@ -21,6 +23,12 @@ export interface Tracker {
   /** A completion was pushed for the flight. */
   sawPush(flight: Flight, now: number): void;
 }
+
+/**
+ * In discovery (no finish seen yet), a flight looks by itself only once it has run this many times the longest run
+ * time seen: a safety net for a discovery that stalls (every status unreadable), never a burst while it learns.
+ */
+export const DISCOVERY_SAFETY_FACTOR = 4;
 
 /** The strategy for `mode`. */
 export function createTracker(mode: TrackMode, planner: PollPlanner, webhookSilenceMs: number): Tracker {
@@ -37,13 +45,25 @@ class PollTracker implements Tracker {
   }
 
   nextLookDelay(flight: Flight, now: number): number {
-    // Queued executions are not looked at; in discovery, only the discovery loop looks.
-    if (flight.state === 'queued' || !this.#planner.learned) return Infinity;
+    // Queued executions are not looked at; in discovery the discovery loop looks, a flight only as a safety net.
+    if (flight.state === 'queued') return Infinity;
+    if (!this.#planner.learned) return Math.max(0, this.#safetyLookAt(flight) - now);
     // Counted from the last look that saw it running, so a flight woken to plan again does not put its look off.
-    if (flight.looks > 0)
-      return Math.max(0, flight.seenRunningAt + this.#planner.nextDelay(flight.looks) - now);
+    if (flight.looks > 0) {
+      const delay = this.#planner.nextDelay(flight.looks, now - flight.startedAt);
+      return Math.max(0, flight.seenRunningAt + delay - now);
+    }
     flight.plannedWith = this.#planner.planFirstLook();
     return this.#planner.firstDelay(now - flight.startedAt, flight.plannedWith);
+  }
+
+  stillDue(flight: Flight, now: number): boolean {
+    return this.#planner.learned || now >= this.#safetyLookAt(flight);
+  }
+
+  /** In discovery: when the flight looks by itself, as the longest run time seen grows. */
+  #safetyLookAt(flight: Flight): number {
+    return flight.startedAt + DISCOVERY_SAFETY_FACTOR * this.#planner.durationEstimateMs;
   }
 
   sawFinal(flight: Flight, now: number): void {
@@ -87,6 +107,10 @@ class PushTracker implements Tracker {
     const silence = this.mode === 'hybrid' ? Math.max(2 * estimate, estimate + 1000) : this.#webhookSilenceMs;
     if (flight.looks === 0) return Math.max(0, silence - (now - flight.startedAt));
     return this.#planner.nextDelay(flight.looks + 2);
+  }
+
+  stillDue(): boolean {
+    return true;
   }
 
   sawFinal(): void {

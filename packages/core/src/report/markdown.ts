@@ -187,6 +187,14 @@ function timingSection(summary: Summary): string[] {
       `${summary.api_calls.retries} ${summary.api_calls.retries === 1 ? 'retry' : 'retries'}`,
     '',
   ];
+  const hooks = summary.webhooks;
+  if (hooks !== undefined) {
+    lines.push(
+      `**Webhooks** ${hooks.received} received · ${hooks.accepted} accepted · ${hooks.duplicates} duplicates · ` +
+        `${hooks.refused} refused · ${hooks.ignored} ignored · ${hooks.misrouted} misrouted`,
+      '',
+    );
+  }
   if (summary.shard !== null) lines.push(`**Shard** ${summary.shard.index} of ${summary.shard.count}`, '');
   return lines;
 }

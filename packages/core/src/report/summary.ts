@@ -4,7 +4,16 @@
  */
 import { isFlaky } from '../engine/repeats.js';
 import { evaluateGate } from '../gate.js';
-import type { CaseRecord, CaseStatus, Comparison, GateOptions, Summary, WorkflowRef } from '../types.js';
+import type {
+  CaseRecord,
+  CaseStatus,
+  Comparison,
+  GateOptions,
+  Summary,
+  WebhookSummary,
+  WorkflowRef,
+} from '../types.js';
+import type { WebhookStats } from '../webhook-stats.js';
 
 /** What the summary needs beyond the records themselves. */
 export interface SummaryMeta {
@@ -32,6 +41,8 @@ export interface SummaryMeta {
    * counted from the records' `repeats`. @default none: no `repeat`, `flaky` or `flaky_ids`
    */
   readonly repeat?: { readonly count: number; readonly min_pass: number } | undefined;
+  /** The webhook receiver's counts, written as `webhooks` (webhook and hybrid tracking). @default none */
+  readonly webhooks?: Readonly<WebhookStats> | undefined;
 }
 
 /** Most flaky case ids kept in `summary.flaky_ids`. */
@@ -118,8 +129,23 @@ export class SummaryBuilder {
       ...(meta.repeat === undefined
         ? {}
         : { repeat: meta.repeat, flaky: this.#flaky, flaky_ids: [...this.#flakyIds] }),
+      ...(meta.webhooks === undefined ? {} : { webhooks: webhookSummary(meta.webhooks) }),
     };
   }
+}
+
+/** `summary.json.webhooks` from a receiver's counts: the refusal reasons that occurred, none at zero. */
+function webhookSummary(stats: Readonly<WebhookStats>): WebhookSummary {
+  const refusedBy = Object.fromEntries(Object.entries(stats.refusedBy).filter(([, count]) => count > 0));
+  return {
+    received: stats.received,
+    accepted: stats.accepted,
+    duplicates: stats.duplicates,
+    refused: stats.refused,
+    refused_by: refusedBy,
+    ignored: stats.ignored,
+    misrouted: stats.misrouted,
+  };
 }
 
 /**

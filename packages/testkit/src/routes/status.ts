@@ -1,10 +1,8 @@
 /** `GET {predict}/v1/workflows/executions/{id}/status`: the execution's state, or a hostile answer. */
-import { garbledStatusBody, REDIRECT_NOWHERE } from '../faults.js';
+import { garbledStatusBody, paddedBody, REDIRECT_NOWHERE } from '../faults.js';
 import type { Reply } from '../http.js';
 import { statusBody } from '../wire.js';
 import { authorised, chance, injectFault, type RouteContext } from './context.js';
-
-const PAD_MARK = '\u0000fake-padding\u0000';
 
 /** Handles one status request for execution `id` (`undefined`: a malformed path segment). */
 export function handleStatus(ctx: RouteContext, reply: Reply, id: string | undefined): void {
@@ -33,16 +31,8 @@ export function handleStatus(ctx: RouteContext, reply: Reply, id: string | undef
     return;
   }
   if (faults.oversizeStatusBytes > 0) {
-    const outputs = { ...(body['outputs'] as Record<string, unknown>), fake_padding: PAD_MARK };
-    const text = JSON.stringify({ ...body, outputs });
-    const mark = JSON.stringify(PAD_MARK);
-    const at = text.indexOf(mark);
-    const prefix = `${text.slice(0, at)}"`;
-    const suffix = `"${text.slice(at + mark.length)}`;
-    const pad = Math.max(0, Math.ceil(faults.oversizeStatusBytes) - Buffer.byteLength(prefix + suffix));
-    stats.faultsInjected.oversizedStatuses++;
-    const recorded = { ...body, outputs: { ...outputs, fake_padding: `<${pad} bytes of x>` } };
-    reply.padded(prefix, pad, suffix, recorded, 'oversizeStatus');
+    const n = stats.faultsInjected.oversizedStatuses++;
+    reply.padded(paddedBody(body, faults.oversizeStatusBytes, true), n % 2 === 0, 'oversizeStatus');
     return;
   }
   reply.json(200, body);

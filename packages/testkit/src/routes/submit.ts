@@ -1,5 +1,5 @@
 /** `POST {predict}/v1/execute-workflow-async`: validate, refuse a reused external id, create, answer (or not). */
-import { garbledSubmitBody } from '../faults.js';
+import { garbledSubmitBody, paddedBody } from '../faults.js';
 import type { Reply } from '../http.js';
 import type { FakeExecution } from '../types.js';
 import { parseSubmitBody } from '../validate.js';
@@ -73,6 +73,12 @@ export function handleSubmit(ctx: RouteContext, reply: Reply, raw: string): void
   if (chance(ctx, faults.submitTimeoutAfterAcceptRate)) {
     // Held open: nothing is written; close() destroys the socket.
     stats.faultsInjected.heldSubmits++;
+    return;
+  }
+  if (faults.oversizeSubmitBytes > 0) {
+    const n = stats.faultsInjected.oversizedSubmits++;
+    const padded = paddedBody({ execution_id: execution.id }, faults.oversizeSubmitBytes, false);
+    reply.padded(padded, n % 2 === 0, 'oversizeSubmit');
     return;
   }
   reply.json(200, { execution_id: execution.id });

@@ -1,0 +1,147 @@
+/**
+ * Hostile answers the engine must bound (issue 16), on a manual clock against the in-memory Vellum: status answers
+ * that cannot be used (a redirect, a body that does not parse) are retried a fixed number of times with the reason
+ * kept, and a server that goes away stops the run with a sentence that says for how long and how often.
+ */
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { ExecuteWorkflowRequest, ExecutionStatusResponse, RequestOptions } from '../src/client.js';
+import { ConnectionError, ResponseValidationError } from '../src/errors.js';
+import { runBatch } from '../src/engine/run.js';
+import type { Case, CaseRecord } from '../src/types.js';
+import { ManualClock } from './support/manual-clock.js';
+import { MemoryVellum } from './support/memory-vellum.js';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'vb-hostile-engine-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const cases = (n: number): Case[] =>
+  Array.from({ length: n }, (_, index) => ({
+    index,
+    id: `c${index}`,
+    inputs: [{ name: 'q', type: 'STRING' as const, value: `q${index}` }],
+    expected: {},
+    assertions: [],
+    metadata: {},
+  }));
+
+/** What the memory Vellum answers to a status look: unusable, running (whatever is true), or the truth. */
+type Answer = 'unusable' | 'running' | 'true';
+
+/** A memory Vellum whose status answers follow `answer(look)` (`look`: 1-based, per execution). */
+class UnusableStatus extends MemoryVellum {
+  constructor(
+    clock: ManualClock,
+    readonly answer: (look: number) => Answer,
+  ) {
+    super(clock, { durationMs: () => 500 });
+  }
+
+  override async getExecutionStatus(id: string, options?: RequestOptions): Promise<ExecutionStatusResponse> {
+    const answer = await super.getExecutionStatus(id, options);
+    const kind = this.answer(this.looks.get(id)!);
+    if (kind === 'running') return { ...answer, status: 'INITIATED', outputs: {} };
+    if (kind === 'unusable') {
+      throw new ResponseValidationError(
+        `GET /v1/workflows/executions/${id}/status answered 302, a redirect, which the client does not follow (is the base URL right?).`,
+      );
+    }
+    return answer;
+  }
+}
+
+async function run(clock: ManualClock, client: MemoryVellum, n: number, concurrency = 4) {
+  const list = cases(n);
+  const result = await clock.drive(
+    runBatch({
+      client,
+      dataset: { path: 'memory.jsonl', size: n, cases: () => list },
+      workflow: { deploymentName: 'wf' },
+      outDir: dir,
+      clock,
+      concurrency,
+    }),
+  );
+  const lines = (name: string) =>
+    readFile(join(dir, name), 'utf8').then((text) =>
+      text
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as Record<string, unknown>),
+    );
+  return {
+    result,
+    records: (await lines('results.jsonl')) as unknown as CaseRecord[],
+    journal: await lines('journal.jsonl'),
+  };
+}
+
+describe('status answers that cannot be used', () => {
+  it('end each case STATUS_UNREADABLE after 8 in a row, resumably, naming the last answer', async () => {
+    const clock = new ManualClock();
+    const vellum = new UnusableStatus(clock, () => 'unusable');
+    const { records, journal } = await run(clock, vellum, 6);
+    expect(records).toHaveLength(6);
+    for (const record of records) {
+      expect(vellum.looks.get(record.execution_id!)).toBe(8);
+      expect(record.status).toBe('TIMED_OUT');
+      expect(record.error).toEqual({
+        code: 'STATUS_UNREADABLE',
+        message: `8 status answers in a row for execution ${record.execution_id} could not be used (last: GET /v1/workflows/executions/${record.execution_id}/status answered 302, a redirect, which the client does not follow (is the base URL right?).); it may still run: --resume tracks it again`,
+      });
+    }
+    // Provisional in the journal: --resume looks at these executions again instead of keeping the records.
+    expect(journal.filter((e) => e['t'] === 'rec' && e['p'] === 1)).toHaveLength(6);
+  });
+
+  it('do not add up across a good answer: 7 unusable, one that reads running, 7 more, then the result', async () => {
+    const clock = new ManualClock();
+    const vellum = new UnusableStatus(clock, (look) =>
+      look === 8 ? 'running' : look < 16 ? 'unusable' : 'true',
+    );
+    const { records } = await run(clock, vellum, 3);
+    expect(records.map((r) => r.status)).toEqual(['FULFILLED', 'FULFILLED', 'FULFILLED']);
+    for (const record of records) expect(vellum.looks.get(record.execution_id!)).toBe(16);
+  });
+});
+
+/** A memory Vellum that, after `okSubmits` submits, fails every submit after 10 s as a refused connection. */
+class GoesAway extends MemoryVellum {
+  #submits = 0;
+  constructor(
+    readonly clock: ManualClock,
+    readonly okSubmits: number,
+  ) {
+    super(clock, { durationMs: () => 500 });
+  }
+
+  override async executeWorkflowAsync(req: ExecuteWorkflowRequest, options?: RequestOptions) {
+    if (++this.#submits <= this.okSubmits) return super.executeWorkflowAsync(req, options);
+    await this.clock.sleep(10_000, options?.signal);
+    throw new ConnectionError(
+      'POST /v1/execute-workflow-async failed on the network: connect ECONNREFUSED 127.0.0.1:9 (ECONNREFUSED)',
+    );
+  }
+}
+
+describe('a Vellum that goes away mid-run', () => {
+  it('stops the run as fatal with how long nothing reached it, how many requests failed and the last failure', async () => {
+    const clock = new ManualClock();
+    const { result, records } = await run(clock, new GoesAway(clock, 5), 10, 1);
+    // One case at a time: after the 5th execution's last look, its 3 submits fail 10 s each (with 100 and 200 ms pauses).
+    expect(result.stopped).toEqual({
+      reason: 'fatal',
+      message:
+        'Vellum could not be reached for 30s: 3 requests in a row failed, each after its retries (last: POST /v1/execute-workflow-async failed on the network: connect ECONNREFUSED 127.0.0.1:9 (ECONNREFUSED))',
+    });
+    expect(records.filter((r) => r.status === 'FULFILLED')).toHaveLength(5);
+    expect(records.filter((r) => r.status === 'CANCELLED')).toHaveLength(5);
+  });
+});
