@@ -5,8 +5,12 @@
  * ids and records, which a resume recovers (a lost id is found again by external id, a lost record polled again). It is the single store of a run:
  * final records are written here as they arrive, and `results.jsonl` is produced from it at the end, sorted by index,
  * by reading each record back at its offset (so a run of 100,000 cases holds two numbers per case, not the records).
+ * A record is journaled as its `results.jsonl` line (`serializeRecord`), so those bytes are copied to the results as
+ * they are ({@link JournalWriter.records}' `lines()`), never parsed and serialized again.
  */
 import { closeSync, fstatSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
+import type { RecordLine, RecordLines } from '../report/out-dir.js';
+import { serializeRecord } from '../report/jsonl.js';
 import type { CaseRecord, WorkflowRef } from '../types.js';
 
 /** First line of a journal. */
@@ -64,6 +68,11 @@ export class JournalWriter {
   /** Byte offset and length of each case's record line, by case index; -1 when the case has none yet. */
   #recordOffsets: Float64Array;
   #recordLengths: Uint32Array;
+  /**
+   * How each case's record line was written: {@link LINE_UNKNOWN} (by an earlier process: read on resume),
+   * {@link LINE_FINAL} or {@link LINE_PROVISIONAL} (by this writer, its `r` exactly `serializeRecord(record)`).
+   */
+  #recordKinds: Uint8Array;
   /** The first write error: from then on nothing more is written (a later line after a torn one would damage it). */
   #failure: Error | null = null;
   /** Told once, at the first write error. */
@@ -76,6 +85,7 @@ export class JournalWriter {
     this.#written = offset;
     this.#recordOffsets = new Float64Array(Math.max(16, cases)).fill(-1);
     this.#recordLengths = new Uint32Array(this.#recordOffsets.length);
+    this.#recordKinds = new Uint8Array(this.#recordOffsets.length);
   }
 
   /** Makes room for case `index` (cases of a shard carry their position in the whole file). */
@@ -86,8 +96,11 @@ export class JournalWriter {
     offsets.set(this.#recordOffsets);
     const lengths = new Uint32Array(size);
     lengths.set(this.#recordLengths);
+    const kinds = new Uint8Array(size);
+    kinds.set(this.#recordKinds);
     this.#recordOffsets = offsets;
     this.#recordLengths = lengths;
+    this.#recordKinds = kinds;
   }
 
   /** Creates (truncates) the journal at `path` and writes its header. */
@@ -112,6 +125,7 @@ export class JournalWriter {
     this.#ensure(index);
     this.#recordOffsets[index] = offset;
     this.#recordLengths[index] = length;
+    this.#recordKinds[index] = LINE_UNKNOWN;
   }
 
   intent(index: number, externalId: string): void {
@@ -124,12 +138,14 @@ export class JournalWriter {
 
   /** Journals a case's record; `provisional` marks one a stop left (the next run takes the case up again). */
   record(record: CaseRecord, provisional = false): void {
-    const at = this.#append(
-      provisional ? { t: 'rec', i: record.index, r: record, p: 1 } : { t: 'rec', i: record.index, r: record },
+    // The line JSON.stringify would write for {t, i, r, p?}, with `r` in the key order of results.jsonl.
+    const at = this.#appendLine(
+      `${recordPrefix(record.index)}${serializeRecord(record)}${provisional ? PROVISIONAL_SUFFIX : FINAL_SUFFIX}`,
     );
     this.#ensure(record.index);
     this.#recordOffsets[record.index] = at.offset;
     this.#recordLengths[record.index] = at.length;
+    this.#recordKinds[record.index] = provisional ? LINE_PROVISIONAL : LINE_FINAL;
   }
 
   /** The first write error, or null. */
@@ -141,13 +157,41 @@ export class JournalWriter {
    * Yields the latest record of each case in index order, read back from the file; cases without one are skipped.
    * @throws the write error when the journal could not be written.
    */
-  *records(): Generator<CaseRecord> {
+  records(): Iterable<CaseRecord> & RecordLines {
+    return {
+      [Symbol.iterator]: () => this.#records(),
+      lines: () => this.#lines(),
+    };
+  }
+
+  *#records(): Generator<CaseRecord> {
+    for (const { record } of this.#lines()) yield record;
+  }
+
+  /**
+   * Each record with its `results.jsonl` line: the journal's bytes when this writer wrote them (valid until the next
+   * one is asked for: one buffer is reused), else serialized from the record read back.
+   */
+  *#lines(): Generator<RecordLine> {
     this.flush();
     if (this.#failure !== null) throw this.#failure;
+    let buffer = Buffer.allocUnsafe(64 * 1024);
     for (let index = 0; index < this.#recordOffsets.length; index++) {
       const offset = this.#recordOffsets[index]!;
       if (offset < 0) continue;
-      yield readRecordAt(this.#fd, offset, this.#recordLengths[index]!);
+      const length = this.#recordLengths[index]!;
+      if (length > buffer.length) buffer = Buffer.allocUnsafe(Math.max(length, buffer.length * 2));
+      readExactly(this.#fd, buffer, length, offset);
+      const kind = this.#recordKinds[index]!;
+      if (kind === LINE_UNKNOWN) {
+        const record = (JSON.parse(buffer.toString('utf8', 0, length)) as RecordEntry).r;
+        yield { record, line: serializeRecord(record) };
+        continue;
+      }
+      const start = recordPrefix(index).length;
+      const end = length - (kind === LINE_PROVISIONAL ? PROVISIONAL_SUFFIX : FINAL_SUFFIX).length;
+      const record = JSON.parse(buffer.toString('utf8', start, end)) as CaseRecord;
+      yield { record, line: buffer.subarray(start, end) };
     }
   }
 
@@ -202,7 +246,11 @@ export class JournalWriter {
   }
 
   #append(entry: JournalEntry): { offset: number; length: number } {
-    const line = Buffer.from(`${JSON.stringify(entry)}\n`);
+    return this.#appendLine(JSON.stringify(entry));
+  }
+
+  #appendLine(text: string): { offset: number; length: number } {
+    const line = Buffer.from(`${text}\n`);
     this.#pending.push(line);
     if (!this.#flushScheduled) {
       this.#flushScheduled = true;
@@ -220,11 +268,27 @@ export class JournalWriter {
 /** Reads the record line of `length` bytes at `offset` of the journal open as `fd`. */
 export function readRecordAt(fd: number, offset: number, length: number): CaseRecord {
   const buffer = Buffer.allocUnsafe(length);
+  readExactly(fd, buffer, length, offset);
+  return (JSON.parse(buffer.toString('utf8')) as RecordEntry).r;
+}
+
+/** A record line's kinds (see `JournalWriter#recordKinds`). */
+const LINE_UNKNOWN = 0;
+const LINE_FINAL = 1;
+const LINE_PROVISIONAL = 2;
+const FINAL_SUFFIX = '}';
+const PROVISIONAL_SUFFIX = ',"p":1}';
+
+/** What comes before the record in the line of case `index`: `{"t":"rec","i":3,"r":`. */
+function recordPrefix(index: number): string {
+  return `{"t":"rec","i":${index},"r":`;
+}
+
+function readExactly(fd: number, buffer: Buffer, length: number, offset: number): void {
   let read = 0;
   while (read < length) {
     const n = readSync(fd, buffer, read, length - read, offset + read);
     if (n === 0) throw new Error(`journal ended inside a record at byte ${offset}`);
     read += n;
   }
-  return (JSON.parse(buffer.toString('utf8')) as RecordEntry).r;
 }

@@ -1,0 +1,34 @@
+/**
+ * What `report.md` needs from the records, gathered as they pass by once: the first failing records, the failures
+ * by reason, and (when the run was compared with a baseline) the first regressions and fixes. Memory stays bounded
+ * whatever the number of records.
+ */
+import { MAX_COMPARED_IDS } from '../compare/details.js';
+import type { CaseRecord } from '../types.js';
+import { FailureGroups } from './groups.js';
+
+/** Gathers the report's records, one at a time. */
+export class ReportCollector {
+  readonly failures: CaseRecord[] = [];
+  readonly groups = new FailureGroups();
+  readonly regressions: CaseRecord[] = [];
+  readonly fixes: CaseRecord[] = [];
+  readonly #maxFailures: number;
+  readonly #compared: boolean;
+
+  /** Keeps at most `maxFailures` failing records; regressions and fixes only when `compared`. */
+  constructor(maxFailures: number, compared: boolean) {
+    this.#maxFailures = maxFailures;
+    this.#compared = compared;
+  }
+
+  add(record: CaseRecord): void {
+    this.groups.add(record);
+    if (!record.passed && this.failures.length < this.#maxFailures) this.failures.push(record);
+    const baseline = record.baseline;
+    if (!this.#compared || baseline === undefined || baseline === null) return;
+    if (baseline.passed && !record.passed && this.regressions.length < MAX_COMPARED_IDS)
+      this.regressions.push(record);
+    if (!baseline.passed && record.passed && this.fixes.length < MAX_COMPARED_IDS) this.fixes.push(record);
+  }
+}
