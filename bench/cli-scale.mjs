@@ -115,7 +115,9 @@ try {
   }
 
   const merged =
-    SHARD_RUNS === SHARDS && SHARDS > 0 ? await cli(['merge', ...shardDirs, '--out', join(work, 'merged')]) : null;
+    SHARD_RUNS === SHARDS && SHARDS > 0
+      ? await cli(['merge', ...shardDirs, '--out', join(work, 'merged')])
+      : null;
   if (merged !== null) report(`merge (${SHARDS} shards)`, merged, CASES);
   if ((whole !== null && whole.code !== 0) || (merged !== null && merged.code !== 0)) process.exitCode = 1;
 } finally {
