@@ -83,7 +83,9 @@ export function checkInputs(value: unknown): { inputs: WorkflowInput[]; issues: 
     });
     return { inputs, issues };
   }
-  for (const [name, input] of Object.entries(value)) {
+  for (const name in value) {
+    if (!Object.hasOwn(value, name)) continue;
+    const input = value[name];
     if (name.trim() === '') {
       issues.push({ field: 'inputs', message: 'input names must not be empty' });
       continue;
@@ -96,12 +98,12 @@ export function checkInputs(value: unknown): { inputs: WorkflowInput[]; issues: 
 }
 
 function inferInput(name: string, value: unknown): { input: WorkflowInput } | { issues: FieldIssue[] } {
-  const path: PathPart[] = ['inputs', name];
   if (typeof value === 'string') return { input: { name, type: 'STRING', value } };
   if (typeof value === 'number') {
     if (Number.isFinite(value)) return { input: { name, type: 'NUMBER', value } };
-    return { issues: [{ field: fieldPath(path), message: 'must be a finite number' }] };
+    return { issues: [{ field: fieldPath(['inputs', name]), message: 'must be a finite number' }] };
   }
+  const path: PathPart[] = ['inputs', name];
   if (isPlainObject(value)) {
     const keys = Object.keys(value);
     if (keys.length === 2 && keys.includes('type') && keys.includes('value')) {

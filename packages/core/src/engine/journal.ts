@@ -175,21 +175,20 @@ export class JournalWriter {
   *#lines(): Generator<RecordLine> {
     this.flush();
     if (this.#failure !== null) throw this.#failure;
-    let buffer = Buffer.allocUnsafe(64 * 1024);
+    const reader = new WindowReader(this.#fd);
     for (let index = 0; index < this.#recordOffsets.length; index++) {
       const offset = this.#recordOffsets[index]!;
       if (offset < 0) continue;
       const length = this.#recordLengths[index]!;
-      if (length > buffer.length) buffer = Buffer.allocUnsafe(Math.max(length, buffer.length * 2));
-      readExactly(this.#fd, buffer, length, offset);
+      const { buffer, at } = reader.read(offset, length);
       const kind = this.#recordKinds[index]!;
       if (kind === LINE_UNKNOWN) {
-        const record = (JSON.parse(buffer.toString('utf8', 0, length)) as RecordEntry).r;
+        const record = (JSON.parse(buffer.toString('utf8', at, at + length)) as RecordEntry).r;
         yield { record, line: serializeRecord(record) };
         continue;
       }
-      const start = recordPrefix(index).length;
-      const end = length - (kind === LINE_PROVISIONAL ? PROVISIONAL_SUFFIX : FINAL_SUFFIX).length;
+      const start = at + recordPrefix(index).length;
+      const end = at + length - (kind === LINE_PROVISIONAL ? PROVISIONAL_SUFFIX : FINAL_SUFFIX).length;
       const record = JSON.parse(buffer.toString('utf8', start, end)) as CaseRecord;
       yield { record, line: buffer.subarray(start, end) };
     }
@@ -282,6 +281,57 @@ const PROVISIONAL_SUFFIX = ',"p":1}';
 /** What comes before the record in the line of case `index`: `{"t":"rec","i":3,"r":`. */
 function recordPrefix(index: number): string {
   return `{"t":"rec","i":${index},"r":`;
+}
+
+/**
+ * Reads lines of a file at given offsets through one window buffer. Records in index order mostly lie in file order
+ * (a case's record is written soon after its submit), so one read serves many; when they do not, the window shrinks
+ * to about one record, so no read fetches much more than it needs.
+ */
+class WindowReader {
+  readonly #fd: number;
+  #buffer = Buffer.allocUnsafe(WINDOW_MAX);
+  #size = WINDOW_MIN;
+  /** The window: file bytes `[#start, #end)` are `#buffer[0, #end - #start)`. */
+  #start = 0;
+  #end = 0;
+  #hits = 0;
+
+  constructor(fd: number) {
+    this.#fd = fd;
+  }
+
+  /** The `length` bytes at `offset`: they are `buffer[at, at + length)`, until the next read. */
+  read(offset: number, length: number): { buffer: Buffer; at: number } {
+    if (offset < this.#start || offset + length > this.#end) {
+      // Grow the window while it serves several lines per read, shrink it while it does not.
+      this.#size =
+        this.#hits >= 4 ? Math.min(WINDOW_MAX, this.#size * 2) : Math.max(WINDOW_MIN, this.#size >> 1);
+      this.#hits = 0;
+      const want = Math.max(length, this.#size);
+      if (want > this.#buffer.length) this.#buffer = Buffer.allocUnsafe(want);
+      const got = readSome(this.#fd, this.#buffer, want, offset);
+      if (got < length) throw new Error(`journal ended inside a record at byte ${offset}`);
+      this.#start = offset;
+      this.#end = offset + got;
+    }
+    this.#hits++;
+    return { buffer: this.#buffer, at: offset - this.#start };
+  }
+}
+
+const WINDOW_MIN = 4 * 1024;
+const WINDOW_MAX = 1024 * 1024;
+
+/** Reads up to `length` bytes at `offset` (fewer only at the end of the file). */
+function readSome(fd: number, buffer: Buffer, length: number, offset: number): number {
+  let read = 0;
+  while (read < length) {
+    const n = readSync(fd, buffer, read, length - read, offset + read);
+    if (n === 0) break;
+    read += n;
+  }
+  return read;
 }
 
 function readExactly(fd: number, buffer: Buffer, length: number, offset: number): void {

@@ -155,6 +155,32 @@ describe('finishOutDir', () => {
     expect(results).toBe(`${serializeRecord(records()[0]!)}\n${serializeRecord(old)}\n`);
   });
 
+  it('reads journal lines in any order through its window: shuffled, sizes from bytes to 2 MB', async () => {
+    const journal = JournalWriter.create(join(dir, 'journal.jsonl'), {
+      t: 'run',
+      v: 1,
+      run_id: 'run-1',
+      external_id_prefix: 'vb-x',
+      dataset: { path: 'cases.jsonl', cases: 3_000 },
+      workflow: meta.workflow,
+      shard: null,
+      started_at: meta.startedAt.toISOString(),
+    });
+    const all = Array.from({ length: 3_000 }, (_, i) => ({
+      ...records()[0]!,
+      index: i,
+      id: `c${i}`,
+      outputs: { answer: 'x'.repeat(i === 1_500 ? 2_000_000 : (i * 7919) % 5_000) },
+    }));
+    // Sequential stretches, then a scatter: the window grows and shrinks.
+    const order = all.map((_, i) => (i < 1_000 ? i : 1_000 + ((i * 389) % 2_000)));
+    for (const i of order) journal.record(all[i]!);
+    await finishOutDir(dir, journal.records(), { ...meta, dataset: { path: 'cases.jsonl', cases: 3_000 } });
+    journal.close();
+    const results = await readFile(join(dir, 'results.jsonl'), 'utf8');
+    expect(results).toBe(all.map((r) => `${serializeRecord(r)}\n`).join(''));
+  });
+
   it('leaves no temporary file when the records fail', async () => {
     function* broken(): Generator<CaseRecord> {
       yield records()[0]!;
