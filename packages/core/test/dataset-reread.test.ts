@@ -64,7 +64,7 @@ it('stops before submitting a case whose line changed after the check, naming th
   // case a stop finds in flight.
   expect(records.map((r) => r.id)).toEqual(['c0', 'c1']);
   expect(records[0]!.status).toBe('FULFILLED');
-  const started = [...fake.executions()].map((e) => e.externalId.slice(-2));
+  const started = [...fake.executions()].map((e) => e.externalId?.slice(-2));
   expect(started).not.toContain('c2');
   expect(started).not.toContain('c3');
 });
