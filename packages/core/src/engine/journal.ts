@@ -5,13 +5,13 @@
  * ids and records, which a resume recovers (a lost id is found again by external id, a lost record polled again). It is the single store of a run:
  * final records are written here as they arrive, and `results.jsonl` is produced from it at the end, sorted by index,
  * by reading each record back at its offset (so a run of 100,000 cases holds two numbers per case, not the records).
- * A record is journaled as its `results.jsonl` line (`serializeRecord`), so those bytes are copied to the results as
- * they are ({@link JournalWriter.records}' `lines()`), never parsed and serialized again.
+ * A record is journaled as its `results.jsonl` line, so those bytes are copied to the results as they are
+ * (`journal-lines.ts`), never parsed and serialized again.
  */
 import { closeSync, fstatSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
 import type { RecordLine, RecordLines } from '../report/out-dir.js';
-import { serializeRecord } from '../report/jsonl.js';
 import type { CaseRecord, WorkflowRef } from '../types.js';
+import { LINE_KIND, recordLine, recordLines } from './journal-lines.js';
 
 /** First line of a journal. */
 export interface JournalHeader {
@@ -68,10 +68,7 @@ export class JournalWriter {
   /** Byte offset and length of each case's record line, by case index; -1 when the case has none yet. */
   #recordOffsets: Float64Array;
   #recordLengths: Uint32Array;
-  /**
-   * How each case's record line was written: {@link LINE_UNKNOWN} (by an earlier process: read on resume),
-   * {@link LINE_FINAL} or {@link LINE_PROVISIONAL} (by this writer, its `r` exactly `serializeRecord(record)`).
-   */
+  /** How each case's record line was written: a `LINE_KIND`. */
   #recordKinds: Uint8Array;
   /** The first write error: from then on nothing more is written (a later line after a torn one would damage it). */
   #failure: Error | null = null;
@@ -125,7 +122,7 @@ export class JournalWriter {
     this.#ensure(index);
     this.#recordOffsets[index] = offset;
     this.#recordLengths[index] = length;
-    this.#recordKinds[index] = LINE_UNKNOWN;
+    this.#recordKinds[index] = LINE_KIND.unknown;
   }
 
   intent(index: number, externalId: string): void {
@@ -138,14 +135,11 @@ export class JournalWriter {
 
   /** Journals a case's record; `provisional` marks one a stop left (the next run takes the case up again). */
   record(record: CaseRecord, provisional = false): void {
-    // The line JSON.stringify would write for {t, i, r, p?}, with `r` in the key order of results.jsonl.
-    const at = this.#appendLine(
-      `${recordPrefix(record.index)}${serializeRecord(record)}${provisional ? PROVISIONAL_SUFFIX : FINAL_SUFFIX}`,
-    );
+    const at = this.#appendLine(recordLine(record, provisional));
     this.#ensure(record.index);
     this.#recordOffsets[record.index] = at.offset;
     this.#recordLengths[record.index] = at.length;
-    this.#recordKinds[record.index] = provisional ? LINE_PROVISIONAL : LINE_FINAL;
+    this.#recordKinds[record.index] = provisional ? LINE_KIND.provisional : LINE_KIND.final;
   }
 
   /** The first write error, or null. */
@@ -168,30 +162,11 @@ export class JournalWriter {
     for (const { record } of this.#lines()) yield record;
   }
 
-  /**
-   * Each record with its `results.jsonl` line: the journal's bytes when this writer wrote them (valid until the next
-   * one is asked for: one buffer is reused), else serialized from the record read back.
-   */
+  /** Each record with its `results.jsonl` line (see `recordLines`). */
   *#lines(): Generator<RecordLine> {
     this.flush();
     if (this.#failure !== null) throw this.#failure;
-    const reader = new WindowReader(this.#fd);
-    for (let index = 0; index < this.#recordOffsets.length; index++) {
-      const offset = this.#recordOffsets[index]!;
-      if (offset < 0) continue;
-      const length = this.#recordLengths[index]!;
-      const { buffer, at } = reader.read(offset, length);
-      const kind = this.#recordKinds[index]!;
-      if (kind === LINE_UNKNOWN) {
-        const record = (JSON.parse(buffer.toString('utf8', at, at + length)) as RecordEntry).r;
-        yield { record, line: serializeRecord(record) };
-        continue;
-      }
-      const start = at + recordPrefix(index).length;
-      const end = at + length - (kind === LINE_PROVISIONAL ? PROVISIONAL_SUFFIX : FINAL_SUFFIX).length;
-      const record = JSON.parse(buffer.toString('utf8', start, end)) as CaseRecord;
-      yield { record, line: buffer.subarray(start, end) };
-    }
+    yield* recordLines(this.#fd, this.#recordOffsets, this.#recordLengths, this.#recordKinds);
   }
 
   close(): void {
@@ -267,78 +242,11 @@ export class JournalWriter {
 /** Reads the record line of `length` bytes at `offset` of the journal open as `fd`. */
 export function readRecordAt(fd: number, offset: number, length: number): CaseRecord {
   const buffer = Buffer.allocUnsafe(length);
-  readExactly(fd, buffer, length, offset);
-  return (JSON.parse(buffer.toString('utf8')) as RecordEntry).r;
-}
-
-/** A record line's kinds (see `JournalWriter#recordKinds`). */
-const LINE_UNKNOWN = 0;
-const LINE_FINAL = 1;
-const LINE_PROVISIONAL = 2;
-const FINAL_SUFFIX = '}';
-const PROVISIONAL_SUFFIX = ',"p":1}';
-
-/** What comes before the record in the line of case `index`: `{"t":"rec","i":3,"r":`. */
-function recordPrefix(index: number): string {
-  return `{"t":"rec","i":${index},"r":`;
-}
-
-/**
- * Reads lines of a file at given offsets through one window buffer. Records in index order mostly lie in file order
- * (a case's record is written soon after its submit), so one read serves many; when they do not, the window shrinks
- * to about one record, so no read fetches much more than it needs.
- */
-class WindowReader {
-  readonly #fd: number;
-  #buffer = Buffer.allocUnsafe(WINDOW_MAX);
-  #size = WINDOW_MIN;
-  /** The window: file bytes `[#start, #end)` are `#buffer[0, #end - #start)`. */
-  #start = 0;
-  #end = 0;
-  #hits = 0;
-
-  constructor(fd: number) {
-    this.#fd = fd;
-  }
-
-  /** The `length` bytes at `offset`: they are `buffer[at, at + length)`, until the next read. */
-  read(offset: number, length: number): { buffer: Buffer; at: number } {
-    if (offset < this.#start || offset + length > this.#end) {
-      // Grow the window while it serves several lines per read, shrink it while it does not.
-      this.#size =
-        this.#hits >= 4 ? Math.min(WINDOW_MAX, this.#size * 2) : Math.max(WINDOW_MIN, this.#size >> 1);
-      this.#hits = 0;
-      const want = Math.max(length, this.#size);
-      if (want > this.#buffer.length) this.#buffer = Buffer.allocUnsafe(want);
-      const got = readSome(this.#fd, this.#buffer, want, offset);
-      if (got < length) throw new Error(`journal ended inside a record at byte ${offset}`);
-      this.#start = offset;
-      this.#end = offset + got;
-    }
-    this.#hits++;
-    return { buffer: this.#buffer, at: offset - this.#start };
-  }
-}
-
-const WINDOW_MIN = 4 * 1024;
-const WINDOW_MAX = 1024 * 1024;
-
-/** Reads up to `length` bytes at `offset` (fewer only at the end of the file). */
-function readSome(fd: number, buffer: Buffer, length: number, offset: number): number {
-  let read = 0;
-  while (read < length) {
-    const n = readSync(fd, buffer, read, length - read, offset + read);
-    if (n === 0) break;
-    read += n;
-  }
-  return read;
-}
-
-function readExactly(fd: number, buffer: Buffer, length: number, offset: number): void {
   let read = 0;
   while (read < length) {
     const n = readSync(fd, buffer, read, length - read, offset + read);
     if (n === 0) throw new Error(`journal ended inside a record at byte ${offset}`);
     read += n;
   }
+  return (JSON.parse(buffer.toString('utf8')) as RecordEntry).r;
 }
