@@ -63,7 +63,9 @@ export class FileCases {
         position += bytesRead;
         if (bytesRead === 0) {
           // A last line without a newline.
-          if (line === this.#lines[next] && carry.length > 0) yield this.#case(next++, Buffer.concat(carry));
+          if (line === this.#lines[next] && carry.length > 0) {
+            yield this.#case(next++, Buffer.concat(carry).toString('utf8'));
+          }
           if (next < this.#size) throw this.#changed(this.#lines[next]!, 'the file now ends before it');
           return;
         }
@@ -71,11 +73,14 @@ export class FileCases {
         let start = 0;
         for (let end = bytes.indexOf(NEWLINE); end !== -1; end = bytes.indexOf(NEWLINE, start)) {
           if (line === this.#lines[next]) {
-            const part = bytes.subarray(start, end);
-            yield this.#case(next++, carry.length === 0 ? part : Buffer.concat([...carry, part]));
+            const text =
+              carry.length === 0
+                ? bytes.toString('utf8', start, end)
+                : Buffer.concat([...carry, bytes.subarray(start, end)]).toString('utf8');
+            yield this.#case(next++, text);
             if (next === this.#size) return;
           }
-          carry = [];
+          if (carry.length > 0) carry = [];
           line++;
           start = end + 1;
         }
@@ -86,10 +91,10 @@ export class FileCases {
     }
   }
 
-  /** Kept case `n` from the bytes of its line. */
-  #case(n: number, bytes: Buffer): Case {
+  /** Kept case `n` from the text of its line. */
+  #case(n: number, raw: string): Case {
     const line = this.#lines[n]!;
-    let text = bytes.toString('utf8');
+    let text = raw;
     if (line === 1 && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
     if (crc32(text) !== this.#crcs[n]) throw this.#changed(line, 'its text is not what was validated');
     const parsed = parseCase(JSON.parse(text), this.#indexes[n]!);
