@@ -1,12 +1,15 @@
 // One measured client run, in its own process:
-//   node clients.mjs <client> <url> <cases> <concurrency> <outDir> <capSeconds>
+//   node clients.mjs <client> <url> <cases> <concurrency> <outDir> <capSeconds> [<options JSON>]
+// options: {pollIntervalMs?: number (the peers' pause between rounds, default 1000),
+//           webhook?: {port, secret} (vellum-batch-hybrid: where its receiver listens, the fake's signing secret)}
 // Prints one JSON line: wall time, CPU (user + system) of the whole process and of the run alone (after imports),
 // and peak RSS of this process, as the OS counts them. Each client imports only what it uses.
 // Every client sends the same external ids (`bench-{i}`), so the seeded fake gives case i the same run time for all.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-const [client, url, casesArg, concurrencyArg, outDir, capArg] = process.argv.slice(2);
+const [client, url, casesArg, concurrencyArg, outDir, capArg, optionsArg] = process.argv.slice(2);
+const options = JSON.parse(optionsArg ?? '{}');
 const n = Number(casesArg);
 const concurrency = Number(concurrencyArg);
 const capMs = Number(capArg ?? '180') * 1000;
@@ -24,14 +27,26 @@ function startWork() {
   workCpu = process.cpuUsage();
 }
 const overCap = () => performance.now() - workStart > capMs;
-const POLL_INTERVAL_MS = 1000; // the seed document polls every 30 s; 1 s is kind to the peers
+// The seed document polls every 30 s; 1 s (the default) is kind to the peers.
+const POLL_INTERVAL_MS = options.pollIntervalMs ?? 1000;
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const inputsOf = (i) => [{ name: 'query', type: 'STRING', value: `question ${i}` }];
 
-/** vellum-batch's engine, as the CLI drives it; cases generated lazily so 100,000 of them never sit in memory. */
-async function vellumBatch() {
-  const { createClient, runBatch } = await import('@vellum-batch/core');
+/**
+ * vellum-batch's engine, as the CLI drives it; cases generated lazily so 100,000 of them never sit in memory. With
+ * `track` hybrid, a webhook receiver (as `--track hybrid` starts) takes the fake's signed deliveries.
+ */
+async function vellumBatch(track = 'poll') {
+  const { createClient, runBatch, startWebhookServer } = await import('@vellum-batch/core');
   const api = createClient({ apiKey: KEY, baseUrl: url });
+  const receiver =
+    track === 'poll'
+      ? null
+      : await startWebhookServer({
+          port: options.webhook.port,
+          secret: options.webhook.secret,
+          publicUrl: `http://127.0.0.1:${options.webhook.port}/`,
+        });
   startWork();
   const dataset = {
     path: 'bench',
@@ -50,8 +65,11 @@ async function vellumBatch() {
     concurrency,
     externalIdPrefix: 'bench-',
     timeoutMs: capMs,
+    track,
+    ...(receiver === null ? {} : { completions: receiver }),
   });
   await api.close();
+  await receiver?.close();
   capped = summary.stopped !== null;
   return { completed: summary.fulfilled + summary.rejected };
 }
@@ -137,13 +155,19 @@ async function pLimited() {
   return { completed };
 }
 
-const run = { 'vellum-batch': vellumBatch, 'peer-a-seed-loop': seedLoop, 'peer-b-p-limit': pLimited }[client];
+const run = {
+  'vellum-batch': () => vellumBatch('poll'),
+  'vellum-batch-hybrid': () => vellumBatch('hybrid'),
+  'peer-a-seed-loop': seedLoop,
+  'peer-b-p-limit': pLimited,
+}[client];
 if (run === undefined) throw new Error(`unknown client ${client}`);
 const { completed } = await run();
 const wallMs = performance.now() - workStart;
 const runCpu = process.cpuUsage(workCpu);
 const usage = process.resourceUsage();
-if (client !== 'vellum-batch') writeFileSync(join(outDir, 'detected.json'), JSON.stringify(detected));
+if (!client.startsWith('vellum-batch'))
+  writeFileSync(join(outDir, 'detected.json'), JSON.stringify(detected));
 process.stdout.write(
   `${JSON.stringify({
     client,

@@ -2,8 +2,10 @@
 //
 // Starts a control server on 127.0.0.1 and prints one JSON line `{"control": "http://127.0.0.1:PORT"}` to stdout.
 // Control protocol (JSON bodies and answers):
-//   POST /reset       body: {concurrency?: number|null, durationMs?: number|{min,max}, seed?: number}
-//                     closes the current fake (if any), starts a new one, answers {url}
+//   POST /reset       body: {concurrency?: number|null, durationMs?: number|{min,max}, seed?: number,
+//                            webhook?: {url, secret}}
+//                     closes the current fake (if any), starts a new one (sending signed webhooks to
+//                     `webhook.url` when given), answers {url}
 //   GET  /stats       the fake's live counters (FakeStats)
 //   GET  /executions  [{id, externalId, createdAt, startedAt, finishedAt, durationMs, status}, ...] in creation order
 //   POST /close       closes the fake and this process
@@ -38,7 +40,7 @@ function send(res, status, payload) {
   res.end(text);
 }
 
-/** @param {{concurrency?: number|null, durationMs?: number|{min:number,max:number}, seed?: number}} options */
+/** @param {{concurrency?: number|null, durationMs?: number|{min:number,max:number}, seed?: number, webhook?: {url: string, secret: string}}} options */
 async function reset(options) {
   if (fake !== null) await fake.close();
   fake = null;
@@ -48,6 +50,7 @@ async function reset(options) {
     concurrency: options.concurrency ?? Infinity,
     durationMs: options.durationMs ?? 0,
     seed: options.seed ?? 1,
+    ...(options.webhook === undefined ? {} : { webhook: options.webhook }),
   });
   return { url: fake.url };
 }

@@ -539,12 +539,28 @@ describe('streaming', () => {
     );
   });
 
-  it('reads the file once: a change after opening does not change the cases', async () => {
-    const path = await file('f.jsonl', jsonl({ id: 'a', inputs: {} }));
+  it('never yields a case whose line changed after the dataset was checked', async () => {
+    const path = await file('f.jsonl', jsonl({ id: 'a', inputs: {} }, { id: 'b', inputs: {} }));
     const dataset = await openDataset(path);
-    await writeFile(path, 'broken\n');
+    await writeFile(
+      path,
+      `${jsonl({ id: 'a', inputs: {} })}${JSON.stringify({ id: 'b', inputs: { q: 1 } })}\n`,
+    );
     const ids: string[] = [];
-    for await (const c of dataset.cases()) ids.push(c.id);
+    await expect(
+      (async () => {
+        for await (const c of dataset.cases()) ids.push(c.id);
+      })(),
+    ).rejects.toThrow(`${path}:2 changed after the dataset was checked (its text is not what was validated)`);
     expect(ids).toEqual(['a']);
+    await writeFile(path, jsonl({ id: 'a', inputs: {} }));
+    await expect(dataset.cases()[Symbol.asyncIterator]().next()).resolves.toMatchObject({
+      value: { id: 'a' },
+    });
+    const cut = dataset.cases()[Symbol.asyncIterator]();
+    await cut.next();
+    await expect(cut.next()).rejects.toThrow(
+      `${path}:2 changed after the dataset was checked (the file now ends before it)`,
+    );
   });
 });

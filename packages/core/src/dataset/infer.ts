@@ -49,7 +49,9 @@ export function checkInputs(value: unknown): { inputs: WorkflowInput[]; issues: 
     const names = new Map<string, number>();
     value.forEach((item: unknown, i) => {
       const path: PathPart[] = ['inputs', i];
-      const parsed = RawInputSchema.safeParse(item, { reportInput: true });
+      const parsed = fitsRawInput(item)
+        ? { success: true as const, data: item }
+        : RawInputSchema.safeParse(item, { reportInput: true });
       if (!parsed.success) {
         issues.push(...zodIssues(parsed.error, path, RAW_INPUT_KEYS));
         return;
@@ -81,7 +83,9 @@ export function checkInputs(value: unknown): { inputs: WorkflowInput[]; issues: 
     });
     return { inputs, issues };
   }
-  for (const [name, input] of Object.entries(value)) {
+  for (const name in value) {
+    if (!Object.hasOwn(value, name)) continue;
+    const input = value[name];
     if (name.trim() === '') {
       issues.push({ field: 'inputs', message: 'input names must not be empty' });
       continue;
@@ -94,16 +98,18 @@ export function checkInputs(value: unknown): { inputs: WorkflowInput[]; issues: 
 }
 
 function inferInput(name: string, value: unknown): { input: WorkflowInput } | { issues: FieldIssue[] } {
-  const path: PathPart[] = ['inputs', name];
   if (typeof value === 'string') return { input: { name, type: 'STRING', value } };
   if (typeof value === 'number') {
     if (Number.isFinite(value)) return { input: { name, type: 'NUMBER', value } };
-    return { issues: [{ field: fieldPath(path), message: 'must be a finite number' }] };
+    return { issues: [{ field: fieldPath(['inputs', name]), message: 'must be a finite number' }] };
   }
+  const path: PathPart[] = ['inputs', name];
   if (isPlainObject(value)) {
     const keys = Object.keys(value);
     if (keys.length === 2 && keys.includes('type') && keys.includes('value')) {
-      const type = z.enum(INPUT_TYPES).safeParse(value['type'], { reportInput: true });
+      const type = isInputType(value['type'])
+        ? { success: true as const, data: value['type'] }
+        : z.enum(INPUT_TYPES).safeParse(value['type'], { reportInput: true });
       if (!type.success) return { issues: zodIssues(type.error, [...path, 'type'], []) };
       const typed = checkTypedValue(type.data, value['value'], [...path, 'value']);
       if (typed.length > 0) return { issues: typed };
@@ -111,7 +117,9 @@ function inferInput(name: string, value: unknown): { input: WorkflowInput } | { 
     }
   }
   if (Array.isArray(value) && value.length > 0 && value.every((m) => isPlainObject(m) && 'role' in m)) {
-    const history = ChatHistorySchema.safeParse(value, { reportInput: true });
+    const history = fitsChatHistory(value)
+      ? { success: true as const }
+      : ChatHistorySchema.safeParse(value, { reportInput: true });
     if (history.success) return { input: { name, type: 'CHAT_HISTORY', value } };
     // Every item has a `role`: this is meant as a chat history, so a bad role is a mistake, not JSON.
     const issues = zodIssues(history.error, path, []);
@@ -143,6 +151,7 @@ function checkTypedValue(type: InputType, value: unknown, path: PathPart[]): Fie
     case 'JSON':
       return [];
     case 'CHAT_HISTORY': {
+      if (fitsChatHistory(value)) return [];
       const parsed = ChatHistorySchema.safeParse(value, { reportInput: true });
       return parsed.success ? [] : zodIssues(parsed.error, path, []);
     }
@@ -150,6 +159,7 @@ function checkTypedValue(type: InputType, value: unknown, path: PathPart[]): Fie
     case 'AUDIO':
     case 'VIDEO':
     case 'DOCUMENT': {
+      if (isPlainObject(value) && typeof value['src'] === 'string' && value['src'].length > 0) return [];
       const parsed = MediaSchema.safeParse(value, { reportInput: true });
       if (parsed.success) return [];
       return [
@@ -160,6 +170,34 @@ function checkTypedValue(type: InputType, value: unknown, path: PathPart[]): Fie
       ];
     }
   }
+}
+
+// The checks below are true only where the zod schema above accepts the value (they skip building zod's objects
+// for the common case; the schema words every problem).
+
+function isInputType(value: unknown): value is InputType {
+  return (INPUT_TYPES as readonly unknown[]).includes(value);
+}
+
+/** True when {@link RawInputSchema} accepts `item`. */
+function fitsRawInput(item: unknown): item is { name: string; type: InputType; value?: unknown } {
+  if (!isPlainObject(item)) return false;
+  for (const key in item) {
+    if (Object.hasOwn(item, key) && key !== 'name' && key !== 'type' && key !== 'value') return false;
+  }
+  const { name, type } = item;
+  return typeof name === 'string' && name.length > 0 && isInputType(type);
+}
+
+/** True when {@link ChatHistorySchema} accepts `value`. */
+function fitsChatHistory(value: unknown): boolean {
+  if (!Array.isArray(value)) return false;
+  for (const m of value as unknown[]) {
+    if (!isPlainObject(m) || !(CHAT_ROLES as readonly unknown[]).includes(m['role'])) return false;
+    const text = m['text'];
+    if (text !== undefined && typeof text !== 'string') return false;
+  }
+  return true;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

@@ -33,7 +33,8 @@ const NEWLINE = 0x0a;
 
 /**
  * The lines of a byte stream, each byte also fed to `hash`. A BOM at the start of the first line is dropped
- * (it is not part of the text); a last line without a newline is a line.
+ * (it is not part of the text); a last line without a newline is a line. A chunk may be reused by its source once
+ * the next one is asked for: what is kept of it (a line's start) is copied.
  */
 export async function* decodeLines(
   chunks: AsyncIterable<Uint8Array | string>,
@@ -67,7 +68,7 @@ export async function* decodeLines(
       yield decode(bytes, ++number);
       start = end + 1;
     }
-    if (start < chunk.length) carry.push(chunk.subarray(start));
+    if (start < chunk.length) carry.push(Buffer.from(chunk.subarray(start)));
   }
   if (carry.length > 0) yield decode(Buffer.concat(carry), number + 1);
 }

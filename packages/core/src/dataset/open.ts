@@ -1,17 +1,20 @@
 /**
  * Opening a dataset (SPEC section 3): JSONL/NDJSON, a JSON array, or CSV, from a file or standard input. The
- * source is read once: hashed, decoded, validated and counted in the same pass. Every problem is collected and
- * thrown at once as one {@link DatasetError}; otherwise the cases that pass the filter (all of them, or one
- * shard's) are kept, and only those, so {@link Dataset.cases} never reads the source again.
+ * source is checked in one read: hashed, decoded, validated and counted in the same pass. Every problem is
+ * collected and thrown at once as one {@link DatasetError}; otherwise the cases that pass the filter (all of them,
+ * or one shard's) are kept, and only those. A JSONL file keeps only where its kept cases are (a few numbers each,
+ * see `file-cases.ts`): {@link Dataset.cases} reads them from the file again, checking each is the text validated.
+ * Other sources keep the cases themselves (`kept.ts`).
  */
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { DatasetError, type DatasetIssue } from '../errors.js';
 import { inShard, type ShardRef } from '../shard.js';
 import type { Case } from '../types.js';
 import { csvEntries } from './csv.js';
+import { FileCases } from './file-cases.js';
+import { IdIndex } from './id-index.js';
 import { IssueCollector, safeIssue } from './issues.js';
 import { jsonEntries } from './json.js';
 import { jsonlEntries } from './jsonl.js';
@@ -31,7 +34,7 @@ export interface DatasetInfo {
   readonly size: number;
 }
 
-/** A validated dataset; its kept cases are held in memory. */
+/** A validated dataset. */
 export interface Dataset extends DatasetInfo {
   /** Number of cases in the file, before any `filter` or `shard`. */
   readonly total: number;
@@ -39,7 +42,9 @@ export interface Dataset extends DatasetInfo {
   readonly sha256: string;
   /**
    * Yields the kept cases in file order (`Case.index` is the position in the file, also when a `filter`
-   * skips some). May be called any number of times; the source is not read again.
+   * skips some). May be called any number of times. A JSONL file is read again (only its kept lines are parsed);
+   * a line whose text is no longer what was validated ends the iteration with an error naming it. Standard input
+   * and the other formats are not read again.
    */
   cases(): AsyncIterable<Case>;
 }
@@ -74,8 +79,9 @@ const STDIN_NAME = '<stdin>';
 
 /**
  * Reads and validates a dataset in one pass, from a file or, with path `-`, from standard input (read once,
- * to its end; give `format`). Returns a {@link Dataset} whose kept cases are in memory: a shard run holds only
- * its shard's cases, and the ids of the others (to find duplicates).
+ * to its end; give `format`). Returns a {@link Dataset} that holds only its kept cases (a shard's, for a shard run),
+ * and for a JSONL file only where they are; the ids of all cases are held while the file is checked (to find
+ * duplicates), compactly.
  *
  * @throws DatasetError listing every problem in the file (at most 100, then a count), also for a missing,
  * empty or unsupported file; messages name `file:line: field` and escape control characters.
@@ -88,13 +94,11 @@ export async function openDataset(path: string, options: OpenDatasetOptions = {}
   if (!fromStdin) await checkReadable(path);
 
   const hash = createHash('sha256');
-  const chunks = fromStdin
-    ? (options.stdin ?? process.stdin)
-    : (createReadStream(path, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>);
+  const chunks = fromStdin ? (options.stdin ?? process.stdin) : readChunks(path);
   const keep = keeper(options);
   const collector = new IssueCollector();
-  const ids = new Map<string, number>();
-  const kept = new KeptCases();
+  const ids = new IdIndex();
+  const kept = !fromStdin && format === 'jsonl' ? new FileCases(path) : new KeptCases();
   let total = 0;
   try {
     for await (const entry of readEntries(decodeLines(chunks, hash), format)) {
@@ -109,16 +113,18 @@ export async function openDataset(path: string, options: OpenDatasetOptions = {}
         continue;
       }
       const id = parsed.case.id;
-      const first = ids.get(id);
-      if (first === undefined) ids.set(id, entry.line);
-      else {
+      const first = ids.firstLine(id, entry.line);
+      if (first >= 0) {
         collector.add({
           line: entry.line,
           field: 'id',
           message: `duplicate id "${id}" (first used on line ${first})`,
         });
       }
-      if (collector.count === 0 && keep(parsed.case)) kept.add(parsed.case, entry.text);
+      if (collector.count === 0 && keep(parsed.case)) {
+        if (kept instanceof FileCases) kept.add(entry.line, entry.index, entry.text!);
+        else kept.add(parsed.case, entry.text);
+      }
     }
   } catch (error) {
     const message = `cannot be read: ${(error as Error).message}`;
@@ -154,6 +160,24 @@ export async function loadDataset(path: string): Promise<Case[]> {
   const cases: Case[] = [];
   for await (const c of dataset.cases()) cases.push(c);
   return cases;
+}
+
+/**
+ * The bytes of the file at `path`, 1 MB at a time, in one buffer reused for every read (each chunk is consumed
+ * before the next is asked for): no 1 MB of garbage per read.
+ */
+async function* readChunks(path: string): AsyncGenerator<Buffer> {
+  const file = await open(path, 'r');
+  try {
+    const buffer = Buffer.allocUnsafe(1 << 20);
+    for (;;) {
+      const { bytesRead } = await file.read(buffer, 0, buffer.length, null);
+      if (bytesRead === 0) return;
+      yield buffer.subarray(0, bytesRead);
+    }
+  } finally {
+    await file.close();
+  }
 }
 
 function keeper(options: OpenDatasetOptions): (c: Case) => boolean {

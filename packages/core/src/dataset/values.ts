@@ -72,6 +72,25 @@ export function inspectValues(root: unknown): { issues: FieldIssue[]; tooDeep: b
   return { issues, tooDeep: false };
 }
 
+/**
+ * True when {@link inspectValues} would find nothing: no number is non-finite and nothing nests too deep. A walk
+ * that allocates nothing, for the common case; its recursion is bounded by {@link MAX_NESTING_DEPTH}.
+ */
+export function valuesAreClean(value: unknown, depth = 0): boolean {
+  if (typeof value === 'number') return Number.isFinite(value);
+  if (typeof value !== 'object' || value === null) return true;
+  if (depth + 1 > MAX_NESTING_DEPTH) return false;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (!valuesAreClean(value[i], depth + 1)) return false;
+    return true;
+  }
+  for (const key in value) {
+    if (Object.hasOwn(value, key) && !valuesAreClean((value as Record<string, unknown>)[key], depth + 1))
+      return false;
+  }
+  return true;
+}
+
 function pathOf(frame: Frame): PathPart[] {
   const parts: PathPart[] = [];
   for (let f: Frame | null = frame; f !== null; f = f.parent) if (f.key !== null) parts.push(f.key);

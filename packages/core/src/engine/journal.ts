@@ -5,9 +5,13 @@
  * ids and records, which a resume recovers (a lost id is found again by external id, a lost record polled again). It is the single store of a run:
  * final records are written here as they arrive, and `results.jsonl` is produced from it at the end, sorted by index,
  * by reading each record back at its offset (so a run of 100,000 cases holds two numbers per case, not the records).
+ * A record is journaled as its `results.jsonl` line, so those bytes are copied to the results as they are
+ * (`journal-lines.ts`), never parsed and serialized again.
  */
 import { closeSync, fstatSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
+import type { RecordLine, RecordLines } from '../report/out-dir.js';
 import type { CaseRecord, WorkflowRef } from '../types.js';
+import { LINE_KIND, recordLine, recordLines } from './journal-lines.js';
 import { slotUnit } from './units.js';
 
 /** First line of a journal. */
@@ -31,7 +35,7 @@ export interface JournalHeader {
  * Where an entry belongs: case `i`, and with repeats (count > 1) its repeat `rep` (1-based). A line without `rep` is
  * of repeat 1: journals written without repeats read as before.
  */
-interface EntryUnit {
+export interface EntryUnit {
   readonly i: number;
   readonly rep?: number;
 }
@@ -79,6 +83,8 @@ export class JournalWriter {
   /** Byte offset and length of each unit's record line, by slot; -1 when the unit has none yet. */
   #recordOffsets: Float64Array;
   #recordLengths: Uint32Array;
+  /** How each case's record line was written: a `LINE_KIND`. */
+  #recordKinds: Uint8Array;
   /** The first write error: from then on nothing more is written (a later line after a torn one would damage it). */
   #failure: Error | null = null;
   /** Told once, at the first write error. */
@@ -94,6 +100,7 @@ export class JournalWriter {
     this.#repeats = repeats;
     this.#recordOffsets = new Float64Array(Math.max(16, cases * repeats)).fill(-1);
     this.#recordLengths = new Uint32Array(this.#recordOffsets.length);
+    this.#recordKinds = new Uint8Array(this.#recordOffsets.length);
   }
 
   /** Makes room for slot `index` (cases of a shard carry their position in the whole file). */
@@ -104,8 +111,11 @@ export class JournalWriter {
     offsets.set(this.#recordOffsets);
     const lengths = new Uint32Array(size);
     lengths.set(this.#recordLengths);
+    const kinds = new Uint8Array(size);
+    kinds.set(this.#recordKinds);
     this.#recordOffsets = offsets;
     this.#recordLengths = lengths;
+    this.#recordKinds = kinds;
   }
 
   /** Creates (truncates) the journal at `path` and writes its header. */
@@ -133,6 +143,7 @@ export class JournalWriter {
     this.#ensure(index);
     this.#recordOffsets[index] = offset;
     this.#recordLengths[index] = length;
+    this.#recordKinds[index] = LINE_KIND.unknown;
   }
 
   /** The submit of slot `index` under `externalId` is about to go out. */
@@ -150,13 +161,11 @@ export class JournalWriter {
    * left (the next run takes the unit up again).
    */
   record(record: CaseRecord, provisional = false, slot = record.index): void {
-    const unit = this.#unit(slot);
-    const at = this.#append(
-      provisional ? { t: 'rec', ...unit, r: record, p: 1 } : { t: 'rec', ...unit, r: record },
-    );
+    const at = this.#appendLine(recordLine(record, provisional, this.#unit(slot)));
     this.#ensure(slot);
     this.#recordOffsets[slot] = at.offset;
     this.#recordLengths[slot] = at.length;
+    this.#recordKinds[slot] = provisional ? LINE_KIND.provisional : LINE_KIND.final;
   }
 
   /** The latest record of slot `slot`, read back from the file, or null when it has none. */
@@ -185,14 +194,24 @@ export class JournalWriter {
    * order), read back from the file; slots without one are skipped.
    * @throws the write error when the journal could not be written.
    */
-  *records(): Generator<CaseRecord> {
+  records(): Iterable<CaseRecord> & RecordLines {
+    return {
+      [Symbol.iterator]: () => this.#records(),
+      lines: () => this.#lines(),
+    };
+  }
+
+  *#records(): Generator<CaseRecord> {
+    for (const { record } of this.#lines()) yield record;
+  }
+
+  /** Each record with its `results.jsonl` line (see `recordLines`). */
+  *#lines(): Generator<RecordLine> {
     this.flush();
     if (this.#failure !== null) throw this.#failure;
-    for (let index = 0; index < this.#recordOffsets.length; index++) {
-      const offset = this.#recordOffsets[index]!;
-      if (offset < 0) continue;
-      yield readRecordAt(this.#fd, offset, this.#recordLengths[index]!);
-    }
+    yield* recordLines(this.#fd, this.#recordOffsets, this.#recordLengths, this.#recordKinds, (slot) =>
+      this.#unit(slot),
+    );
   }
 
   close(): void {
@@ -246,7 +265,11 @@ export class JournalWriter {
   }
 
   #append(entry: JournalEntry): { offset: number; length: number } {
-    const line = Buffer.from(`${JSON.stringify(entry)}\n`);
+    return this.#appendLine(JSON.stringify(entry));
+  }
+
+  #appendLine(text: string): { offset: number; length: number } {
+    const line = Buffer.from(`${text}\n`);
     this.#pending.push(line);
     if (!this.#flushScheduled) {
       this.#flushScheduled = true;

@@ -93,17 +93,21 @@ export function aggregateRepeats(repeats: readonly CaseRecord[], config: RepeatC
 
 /**
  * The records of a run, one per case, from the records of its repeats in (index, repeat) order, as the journal
- * yields them: consecutive records of one index make one case. Without `config` (no repeats) the records pass
- * through unchanged. Holds one case's repeats at a time.
+ * yields them: consecutive records of one index make one case. Without `config` (no repeats) `records` itself is
+ * returned. Holds one case's repeats at a time.
  */
-export async function* caseRecords(
-  records: Iterable<CaseRecord> | AsyncIterable<CaseRecord>,
+export function caseRecords<R extends Iterable<CaseRecord> | AsyncIterable<CaseRecord>>(
+  records: R,
   config: RepeatConfig | null,
+): R | AsyncGenerator<CaseRecord> {
+  // Unchanged, so a journal's records keep their serialized lines (finishOutDir's fast path).
+  return config === null ? records : aggregated(records, config);
+}
+
+async function* aggregated(
+  records: Iterable<CaseRecord> | AsyncIterable<CaseRecord>,
+  config: RepeatConfig,
 ): AsyncGenerator<CaseRecord> {
-  if (config === null) {
-    yield* records;
-    return;
-  }
   let group: CaseRecord[] = [];
   for await (const record of records) {
     if (group.length > 0 && group[0]!.index !== record.index) {

@@ -72,6 +72,6 @@ export function failureReason(
 }
 
 /** The name a report shows for the workflow: its deployment name, else its id. */
-export function workflowLabel(summary: Summary): string {
+export function workflowLabel(summary: Pick<Summary, 'workflow'>): string {
   return summary.workflow.deployment_name ?? summary.workflow.deployment_id ?? 'workflow';
 }

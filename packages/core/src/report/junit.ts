@@ -17,14 +17,19 @@ const CHUNK = 64 * 1024;
 
 // Characters XML 1.0 forbids (controls other than tab, LF, CR; lone surrogates; U+FFFE, U+FFFF).
 const FORBIDDEN = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
+// Text that needs no change: printable ASCII other than the markup characters (most ids, links and codes).
+const PLAIN_TEXT = /^[\t\n\r\u0020-\u0025\u0027-\u003b\u003d\u003f-\u007e]*$/;
+const PLAIN_ATTRIBUTE = /^[\u0020\u0021\u0023-\u0025\u0028-\u003b\u003d\u003f-\u007e]*$/;
 
 /** Escapes text for an XML 1.0 element body, dropping characters XML 1.0 cannot carry. */
 export function escapeXmlText(text: string): string {
+  if (PLAIN_TEXT.test(text)) return text;
   return text.replace(FORBIDDEN, '').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
 /** Escapes text for a double- or single-quoted XML 1.0 attribute, keeping tabs and line breaks as references. */
 export function escapeXmlAttribute(text: string): string {
+  if (PLAIN_ATTRIBUTE.test(text)) return text;
   return escapeXmlText(text)
     .replace(/"/g, '&quot;')
     .replace(/'/g, '&apos;')
@@ -70,21 +75,12 @@ export async function writeJunit(
   };
 
   try {
-    const label = workflowLabel(summary);
-    const suite = escapeXmlAttribute(`vellum-batch: ${label}`);
-    const failures = Math.max(0, summary.failed - summary.errored);
-    const counts = `tests="${summary.total}" failures="${failures}" errors="${summary.errored}"`;
-    const time = seconds(summary.duration_ms);
-    await emit(`<?xml version="1.0" encoding="UTF-8"?>\n`);
-    await emit(`<testsuites name="vellum-batch" ${counts} time="${time}">\n`);
-    await emit(
-      `  <testsuite name="${suite}" ${counts} skipped="0" time="${time}" timestamp="${escapeXmlAttribute(summary.started_at)}">\n`,
-    );
-    const classname = escapeXmlAttribute(label);
+    await emit(junitHead(summary));
+    const classname = junitClassname(summary.workflow);
     for await (const record of records) {
-      await emit(testcase(record, classname));
+      await emit(junitCase(record, classname));
     }
-    await emit(`  </testsuite>\n</testsuites>\n`);
+    await emit(JUNIT_TAIL);
     await flush();
     stream.end();
     await finished(stream);
@@ -94,7 +90,29 @@ export async function writeJunit(
   }
 }
 
-function testcase(record: CaseRecord, classname: string): string {
+/** The `classname` attribute of every `testcase` of a run of `workflow` (escaped). */
+export function junitClassname(workflow: Summary['workflow']): string {
+  return escapeXmlAttribute(workflowLabel({ workflow }));
+}
+
+/** Everything before the first `testcase`: the declaration, and the suites with the counts of `summary`. */
+export function junitHead(summary: Summary): string {
+  const suite = escapeXmlAttribute(`vellum-batch: ${workflowLabel(summary)}`);
+  const failures = Math.max(0, summary.failed - summary.errored);
+  const counts = `tests="${summary.total}" failures="${failures}" errors="${summary.errored}"`;
+  const time = seconds(summary.duration_ms);
+  return (
+    `<?xml version="1.0" encoding="UTF-8"?>\n` +
+    `<testsuites name="vellum-batch" ${counts} time="${time}">\n` +
+    `  <testsuite name="${suite}" ${counts} skipped="0" time="${time}" timestamp="${escapeXmlAttribute(summary.started_at)}">\n`
+  );
+}
+
+/** Everything after the last `testcase`. */
+export const JUNIT_TAIL = `  </testsuite>\n</testsuites>\n`;
+
+/** One `testcase` element (with its line break); `classname` from {@link junitClassname}. */
+export function junitCase(record: CaseRecord, classname: string): string {
   const time = record.latency_ms === null ? '0' : seconds(record.latency_ms);
   let xml = `    <testcase classname="${classname}" name="${escapeXmlAttribute(record.id)}" time="${time}">\n`;
   const baseline = record.baseline ?? null;

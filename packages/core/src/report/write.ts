@@ -3,14 +3,13 @@
  */
 import { access, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { MAX_COMPARED_IDS, readBaselineExcerpts } from '../compare/details.js';
+import { readBaselineExcerpts } from '../compare/details.js';
 import type { ComparisonDetails } from '../compare/details.js';
 import type { CaseRecord, Summary } from '../types.js';
 import { readRecords } from './jsonl.js';
 import { writeJunit } from './junit.js';
-import { FailureGroups } from './groups.js';
-import { DEFAULT_MAX_FAILURE_ROWS, MAX_FLAKY_ROWS, renderMarkdown } from './markdown.js';
-import { isFlaky } from '../engine/repeats.js';
+import { ReportCollector } from './collect.js';
+import { DEFAULT_MAX_FAILURE_ROWS, renderMarkdown } from './markdown.js';
 import type { ReportCommit } from './markdown.js';
 
 /** Options of {@link writeReports}. */
@@ -33,7 +32,7 @@ export interface WriteReportsOptions {
  * atomically: to `name.tmp`, then renamed. Memory stays bounded: only the first `maxFailures` failing
  * records are kept for the report; every failing record is counted in the failures by reason. When
  * `summary.comparison` is set, the report also shows the first regressions (this run's record beside the baseline's
- * side, read from `baseline-cases.jsonl`) and the first fixes; with `summary.repeat`, the first flaky cases.
+ * side, read from `baseline-cases.jsonl`) and the first fixes.
  *
  * @returns The report's Markdown text (the same as `report.md`).
  * @throws Error naming the file and line when `results.jsonl` holds an invalid record.
@@ -43,57 +42,65 @@ export async function writeReports(
   summary: Summary,
   options: WriteReportsOptions = {},
 ): Promise<{ markdown: string }> {
-  const maxFailures = Math.max(0, Math.floor(options.maxFailures ?? DEFAULT_MAX_FAILURE_ROWS));
-  await writeAtomic(join(outDir, 'summary.json'), (tmp) =>
-    writeFile(tmp, `${JSON.stringify(summary, null, 2)}\n`),
-  );
-
+  await writeSummaryFile(outDir, summary);
   const resultsFile = options.resultsPath ?? join(outDir, 'results.jsonl');
   const source = (await exists(resultsFile)) ? readRecords(resultsFile) : noRecords();
-  const failures: CaseRecord[] = [];
-  const groups = new FailureGroups();
-  const compared = summary.comparison !== undefined;
-  const regressions: CaseRecord[] = [];
-  const fixes: CaseRecord[] = [];
-  const flaky: CaseRecord[] = [];
-  async function* collectFailures(): AsyncIterable<CaseRecord> {
+  const collector = new ReportCollector(maxFailuresOf(options), summary.comparison !== undefined);
+  async function* collected(): AsyncIterable<CaseRecord> {
     for await (const record of source) {
-      groups.add(record);
-      if (record.repeats !== undefined && flaky.length < MAX_FLAKY_ROWS && isFlaky(record.repeats))
-        flaky.push(record);
-      if (!record.passed && failures.length < maxFailures) failures.push(record);
-      if (compared && record.baseline !== undefined && record.baseline !== null) {
-        if (record.baseline.passed && !record.passed && regressions.length < MAX_COMPARED_IDS)
-          regressions.push(record);
-        if (!record.baseline.passed && record.passed && fixes.length < MAX_COMPARED_IDS) fixes.push(record);
-      }
+      collector.add(record);
       yield record;
     }
   }
-  await writeAtomic(join(outDir, 'junit.xml'), (tmp) => writeJunit(tmp, collectFailures(), summary));
+  await writeAtomic(join(outDir, 'junit.xml'), (tmp) => writeJunit(tmp, collected(), summary));
+  return writeMarkdownFile(outDir, summary, collector, options);
+}
 
+/** Writes `summary.json` (pretty, 2 spaces) atomically. */
+export async function writeSummaryFile(outDir: string, summary: Summary): Promise<void> {
+  await writeAtomic(join(outDir, 'summary.json'), (tmp) =>
+    writeFile(tmp, `${JSON.stringify(summary, null, 2)}\n`),
+  );
+}
+
+/** Renders `report.md` from what `collector` gathered and writes it atomically. */
+export async function writeMarkdownFile(
+  outDir: string,
+  summary: Summary,
+  collector: ReportCollector,
+  options: WriteReportsOptions = {},
+): Promise<{ markdown: string }> {
   let comparison: ComparisonDetails | undefined;
-  if (compared) {
+  if (summary.comparison !== undefined) {
     const excerpts = await readBaselineExcerpts(outDir);
     comparison = {
-      regressions: regressions.map((record) => ({ record, baseline: excerpts.get(record.id) ?? null })),
-      fixes,
+      regressions: collector.regressions.map((record) => ({
+        record,
+        baseline: excerpts.get(record.id) ?? null,
+      })),
+      fixes: collector.fixes,
     };
   }
-  const markdown = renderMarkdown(summary, failures, {
+  const markdown = renderMarkdown(summary, collector.failures, {
     artifactUrl: options.artifactUrl,
     commit: options.commit,
     runUrl: options.runUrl,
-    groups: groups.groups(),
-    maxFailures,
+    groups: collector.groups.groups(),
+    maxFailures: maxFailuresOf(options),
     comparison,
-    flaky,
+    flaky: collector.flaky,
   });
   await writeAtomic(join(outDir, 'report.md'), (tmp) => writeFile(tmp, markdown));
   return { markdown };
 }
 
-async function writeAtomic(file: string, write: (tmp: string) => Promise<void>): Promise<void> {
+/** How many failing records the report lists. */
+export function maxFailuresOf(options: Pick<WriteReportsOptions, 'maxFailures'>): number {
+  return Math.max(0, Math.floor(options.maxFailures ?? DEFAULT_MAX_FAILURE_ROWS));
+}
+
+/** Writes `file` through `write(tmp)`, then renames it into place; a failure leaves no `.tmp` behind. */
+export async function writeAtomic(file: string, write: (tmp: string) => Promise<void>): Promise<void> {
   const tmp = `${file}.tmp`;
   try {
     await write(tmp);
