@@ -138,6 +138,14 @@ describe('the engine on a manual clock', () => {
     expect(o.vellum.stats.status).toBeLessThan(20 * 6);
   });
 
+  it('waits its turn between looks whose answer failed (a status that lags answers 404 for a while)', async () => {
+    // Statuses lag longer than a run: once the run time is learned, first looks meet 404s.
+    const o = await run(20, { durationMs: () => 1_000, statusLagMs: 1_500 }, { concurrency: 5 });
+    expect(o.records.map((r) => r.status)).toEqual(Array(20).fill('FULFILLED'));
+    // Backing off between the 404s: a few looks each, not a look per turn of the event loop.
+    expect(o.vellum.stats.status).toBeLessThanOrEqual(20 * 8);
+  });
+
   it('ends every unfinished case TIMED_OUT at the run deadline, resumably, within the last look', async () => {
     const o = await run(10, { durationMs: () => 10_000 }, { timeoutMs: 2_500 });
     expect(o.records.every((r) => r.status === 'TIMED_OUT' && r.error?.code === 'RUN_DEADLINE')).toBe(true);

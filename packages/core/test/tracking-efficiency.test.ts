@@ -97,10 +97,10 @@ async function measure(n: number, server: MemoryVellumOptions, concurrency: numb
 
 // Figures at the time of writing (status requests per execution, looks at queued executions, run / span, detection
 // p50 and p95):
-// - queue-bound: 1.43, 5, 1.000, 0.64 s, 1.8 s (before discovery, the tail and late first looks: 2.11, 1, 1.017,
+// - queue-bound: 1.43, 5, 1.003, 0.64 s, 1.8 s (before discovery, the tail and late first looks: 2.11, 1, 1.017,
 //   0.39 s, 1.1 s);
-// - long: 1.61, 10, 1.001, 6.3 s, 16.7 s (before: 3.15, 6, 1.023, 4.4 s, 17.0 s);
-// - thin queue: 1.68, 5, 1.005, 0.30 s, 1.2 s.
+// - long: 1.60, 10, 1.010, 6.3 s, 16.7 s (before: 3.15, 6, 1.023, 4.4 s, 17.0 s);
+// - thin queue: 1.65, 5, 1.005, 0.30 s, 1.2 s.
 // Answers here are instant, so the burst of looks at queued executions that real round trips caused does not show.
 // While Vellum holds executions of the run queued, a finish seen later costs no time, so first looks are planned
 // late (fewer requests, later detection); the tail looks early and often. SPEC section 9's long-scenario targets

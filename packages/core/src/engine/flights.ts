@@ -21,6 +21,8 @@ export interface Flight extends QueueMember {
   submittedAt: number | null;
   /** The run-time estimate the first look was planned with. */
   plannedWith: number;
+  /** When the last status answer (or failure) came back; 0 before the first look. */
+  lastLookAt: number;
   /** Wakes the flight from its current wait (promotion, probe, push); null while not waiting. */
   wake: (() => void) | null;
   /** Set when the probe wants this queued flight to look at its status once. */
@@ -76,6 +78,7 @@ export class FlightTable {
       seenRunningAt: 0,
       looks: 0,
       plannedWith: 0,
+      lastLookAt: 0,
       wake: null,
       probe: false,
       pushed: null,

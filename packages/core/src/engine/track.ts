@@ -63,8 +63,10 @@ export async function trackFlight(ctx: RunContext, flight: Flight): Promise<Land
     let status: ExecutionStatusResponse;
     try {
       status = await ctx.client.getExecutionStatus(executionId, { signal: stop.signal });
+      flight.lastLookAt = clock.now();
       stop.noteReached();
     } catch (error) {
+      flight.lastLookAt = clock.now();
       if (flight.pushed !== null) return pushed(ctx, flight, flight.pushed);
       if (stop.stopping !== null) return stopped(ctx, flight);
       flight.looks += 1;

@@ -48,10 +48,11 @@ class PollTracker implements Tracker {
     // Queued executions are not looked at; in discovery the discovery loop looks, a flight only as a safety net.
     if (flight.state === 'queued') return Infinity;
     if (!this.#planner.learned) return Math.max(0, this.#safetyLookAt(flight) - now);
-    // Counted from the last look that saw it running, so a flight woken to plan again does not put its look off.
+    // Counted from the last look, so a flight woken to plan again does not put its look off (and one whose look
+    // failed waits its turn: it never looks again at once).
     if (flight.looks > 0) {
       const delay = this.#planner.nextDelay(flight.looks, now - flight.startedAt);
-      return Math.max(0, flight.seenRunningAt + delay - now);
+      return Math.max(0, Math.max(flight.lastLookAt, flight.seenRunningAt) + delay - now);
     }
     flight.plannedWith = this.#planner.planFirstLook();
     return this.#planner.firstDelay(now - flight.startedAt, flight.plannedWith);

@@ -49,6 +49,8 @@ export interface MemoryVellumOptions {
    * (telling the call's `onRetry`). @default never
    */
   readonly rateLimitAt?: number;
+  /** For this long after its submit an execution's status answers 404 (Vellum's status may lag). @default 0 */
+  readonly statusLagMs?: number;
 }
 
 export const MEMORY_DEPLOYMENT: WorkflowDeployment = {
@@ -162,7 +164,8 @@ export class MemoryVellum implements VellumClient, CompletionFeed {
     this.looks.set(executionId, (this.looks.get(executionId) ?? 0) + 1);
     this.#advance();
     const e = this.executions.find((x) => x.id === executionId);
-    if (e === undefined) throw new NotFoundError(404, 'Not found.', `GET /status`);
+    const lagging = e !== undefined && this.#clock.now() - e.createdAt < (this.#options.statusLagMs ?? 0);
+    if (e === undefined || lagging) throw new NotFoundError(404, 'Not found.', `GET /status`);
     const status = this.#statusOf(e);
     this.answers[status] = (this.answers[status] ?? 0) + 1;
     return {
