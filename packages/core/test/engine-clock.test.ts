@@ -7,9 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runBatch } from '../src/engine/run.js';
-import type { RunBatchOptions, RunEvent } from '../src/engine/options.js';
-import type { Case, CaseRecord } from '../src/types.js';
+import type { RunBatchOptions } from '../src/engine/options.js';
+import type { CaseRecord } from '../src/types.js';
 import { ManualClock } from './support/manual-clock.js';
+import { memoryCases, runOnMemory, type MemoryOutcome } from './support/memory-run.js';
 import { MemoryVellum, type MemoryVellumOptions } from './support/memory-vellum.js';
 
 let dir: string;
@@ -20,57 +21,15 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function cases(n: number): Case[] {
-  return Array.from({ length: n }, (_, index) => ({
-    index,
-    id: `c${index}`,
-    inputs: [{ name: 'q', type: 'STRING' as const, value: `q${index}` }],
-    expected: {},
-    assertions: [],
-    metadata: {},
-  }));
-}
+type Outcome = MemoryOutcome;
 
-interface Outcome {
-  readonly records: CaseRecord[];
-  readonly events: RunEvent[];
-  readonly vellum: MemoryVellum;
-  readonly clock: ManualClock;
-  readonly startedAt: number;
-  readonly endedAt: number;
-}
-
-async function run(
+function run(
   n: number,
   server: MemoryVellumOptions,
   extra: Partial<RunBatchOptions> = {},
   setup?: (vellum: MemoryVellum) => void,
 ): Promise<Outcome> {
-  const clock = new ManualClock();
-  const vellum = new MemoryVellum(clock, server);
-  setup?.(vellum);
-  const events: RunEvent[] = [];
-  const startedAt = clock.now();
-  const list = cases(n);
-  await clock.drive(
-    runBatch({
-      client: vellum,
-      dataset: { path: 'memory.jsonl', size: n, cases: () => list },
-      workflow: { deploymentName: 'wf' },
-      outDir: dir,
-      clock,
-      onEvent: (e) => events.push(e),
-      ...(extra.track !== undefined && extra.track !== 'poll' ? { completions: vellum } : {}),
-      ...extra,
-    }),
-  );
-  const text = await readFile(join(dir, 'results.jsonl'), 'utf8');
-  const records = text
-    .trim()
-    .split('\n')
-    .filter((l) => l !== '')
-    .map((l) => JSON.parse(l) as CaseRecord);
-  return { records, events, vellum, clock, startedAt, endedAt: clock.now() };
+  return runOnMemory(dir, n, server, extra, setup);
 }
 
 /** How long after its execution's finish each case's record was written. */
@@ -217,7 +176,7 @@ describe('the engine on a manual clock', () => {
   it('adopts no execution another run started under the same external ids', async () => {
     const clock = new ManualClock();
     const vellum = new MemoryVellum(clock, { durationMs: () => 100, listQueued: true });
-    const list = cases(3);
+    const list = memoryCases(3);
     const options = {
       client: vellum,
       dataset: { path: 'memory.jsonl', size: 3, cases: () => list },

@@ -3,14 +3,12 @@
  * requests per execution, the run's end against the server's span, and how soon each finish is seen. `pnpm bench`
  * measures the same against the HTTP fake and the peers, in real time.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runBatch } from '../src/engine/run.js';
-import type { Case, CaseRecord } from '../src/types.js';
-import { ManualClock } from './support/manual-clock.js';
-import { MemoryVellum, type MemoryVellumOptions } from './support/memory-vellum.js';
+import { runOnMemory } from './support/memory-run.js';
+import type { MemoryVellumOptions } from './support/memory-vellum.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -46,35 +44,8 @@ interface Measured {
 }
 
 async function measure(n: number, server: MemoryVellumOptions, concurrency: number): Promise<Measured> {
-  const clock = new ManualClock();
-  const limits: number[] = [];
-  const vellum = new MemoryVellum(clock, server);
-  const list: Case[] = Array.from({ length: n }, (_, index) => ({
-    index,
-    id: `c${index}`,
-    inputs: [{ name: 'q', type: 'STRING' as const, value: `q${index}` }],
-    expected: {},
-    assertions: [],
-    metadata: {},
-  }));
-  await clock.drive(
-    runBatch({
-      client: vellum,
-      dataset: { path: 'memory.jsonl', size: n, cases: () => list },
-      workflow: { deploymentName: 'wf' },
-      outDir: dir,
-      clock,
-      concurrency,
-      onEvent: (e) => {
-        if (e.type === 'server-limit') limits.push(e.limit);
-      },
-    }),
-  );
-  const endedAt = clock.now();
-  const records = (await readFile(join(dir, 'results.jsonl'), 'utf8'))
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l) as CaseRecord);
+  const { records, events, vellum, endedAt } = await runOnMemory(dir, n, server, { concurrency });
+  const limits = events.flatMap((e) => (e.type === 'server-limit' ? [e.limit] : []));
   expect(records.map((r) => r.status)).toEqual(Array(n).fill('FULFILLED'));
   expect(vellum.executions).toHaveLength(n);
   const byId = new Map(vellum.executions.map((e) => [e.id, e]));
