@@ -1,6 +1,7 @@
 /** Runs the built CLI as a real child process, the way a user or CI does. */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
@@ -67,4 +68,16 @@ export async function startFakeServerProcess(
     return stderr;
   };
   return { url, child, stop };
+}
+
+/** A loopback port free right now (for a receiver the CLI starts itself). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
 }

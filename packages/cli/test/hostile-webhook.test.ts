@@ -8,7 +8,6 @@
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { request } from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -25,6 +24,7 @@ import {
   until,
   writeCases,
 } from './hostile-support.js';
+import { freePort } from './helpers.js';
 
 const SECRET = 'hostile-hmac-5c1e';
 const PATH = '/vellum/webhook';
@@ -39,17 +39,6 @@ afterEach(async () => {
   fake = null;
   await rm(dir, { recursive: true, force: true });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** A deployment context (`WORKFLOW_RELEASE_TAG`) as Vellum nests it in `parent`. */
 function context(fields: { deploymentId: string; externalId: string; runId: string | null }): unknown {
