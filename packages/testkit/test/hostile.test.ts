@@ -1,5 +1,6 @@
 // Hostile server modes (issue 16): answers no well-behaved Vellum gives, each counted in stats.faultsInjected.
 import { request } from 'node:http';
+import { serialization } from 'vellum-ai';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startFakeVellum, type FakeExchange, type FakeVellum, type FakeVellumOptions } from '../src/index.js';
 import { body, submit } from './helpers.js';
@@ -127,6 +128,12 @@ describe('oversized submit answers', () => {
       const parsed = JSON.parse(answer.text) as { execution_id: string; fake_padding: string };
       expect(parsed.execution_id).toBe(fake.byExternalId(`big-${i}`)!.id);
       expect(parsed.fake_padding).toMatch(/^x+$/);
+      // Apart from the padding, the answer is Vellum's own shape.
+      const { fake_padding: _padding, ...rest } = parsed;
+      const strict = serialization.ExecuteWorkflowAsyncResponse.parse(rest, {
+        unrecognizedObjectKeys: 'fail',
+      });
+      expect(strict.ok, JSON.stringify(strict)).toBe(true);
     }
     expect(fake.stats).toMatchObject({ executionsCreated: 2, faultsInjected: { oversizedSubmits: 2 } });
     expect(exchanges.map((x) => x.fault)).toEqual(['oversizeSubmit', 'oversizeSubmit']);
@@ -168,6 +175,11 @@ describe('hostile status modes', () => {
     const parsed = JSON.parse(res.text) as { execution_id: string; outputs: Record<string, string> };
     expect(parsed.execution_id).toBe(id);
     expect(parsed.outputs['fake_padding']).toMatch(/^x+$/);
+    // Padded inside `outputs`: the answer keeps Vellum's own shape.
+    const strict = serialization.CheckWorkflowExecutionStatusResponse.parse(parsed, {
+      unrecognizedObjectKeys: 'fail',
+    });
+    expect(strict.ok, JSON.stringify(strict).slice(0, 500)).toBe(true);
     expect(fake.stats.faultsInjected.oversizedStatuses).toBe(1);
     const recorded = exchanges.at(-1)!;
     expect(recorded.fault).toBe('oversizeStatus');
