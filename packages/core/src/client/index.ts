@@ -3,7 +3,7 @@
  * deployments and execution lists), over one keep-alive undici pool per origin, with typed errors, checked answers,
  * size and time limits, and the retry policy of `retry.ts`.
  */
-import { Pool, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import { NotFoundError, ResponseValidationError, type VellumBatchError } from '../errors.js';
 import { systemClock } from '../internal/clock.js';
 import { shouldRetry } from '../retry.js';
@@ -12,6 +12,7 @@ import { DEFAULT_API_VERSION, resolveOptions, type ClientOptions, type Host } fr
 import { checkDeployment, checkEventsPage, checkStatus, checkSubmit } from './schemas.js';
 import { finalSubmitError, refineSubmitError, submitBody, submitMayRetry } from './submit.js';
 import { Transport } from './transport.js';
+import { Pool } from './pool.js';
 import type {
   ClientOperation,
   ClientStats,
