@@ -65,128 +65,29 @@ export class Transport {
    * @throws TimeoutError, ConnectionError, ResponseTooLargeError, or the signal's reason when it aborts.
    */
   send(req: WireRequest): Promise<WireAnswer> {
-    const { timeoutMs, maxResponseBytes, secrets } = this.#options;
     if (req.signal?.aborted) return Promise.reject(req.signal.reason as Error);
     return new Promise<WireAnswer>((resolve, reject) => {
-      let controller: Dispatcher.DispatchController | null = null;
-      /** Set once the promise is settled; later callbacks are ignored. */
-      let done = false;
-      /** Why the request was aborted before undici had a controller for it. */
-      let pendingAbort: Error | null = null;
-      let status = 0;
-      let retryAfter: string | undefined;
-      let limit = maxResponseBytes;
-      let bytes = 0;
-      const chunks: Buffer[] = [];
-
-      const settle = (): void => {
-        done = true;
-        clearTimeout(timer);
-        unwatch?.();
-      };
-      const fail = (error: unknown): void => {
-        if (done) return;
-        settle();
-        // The caller's signal reason is passed on as it is, whatever it is (the documented contract of `signal`).
-        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
-        reject(error);
-      };
-      const stop = (error: Error): void => {
-        if (done) return;
-        if (controller === null) {
-          pendingAbort = error;
-          unsent.add(error);
-        } else {
-          controller.abort(error);
-        }
-      };
-      const answer = (): void => {
-        if (done) return;
-        settle();
-        const text =
-          chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks, bytes).toString('utf8');
-        resolve({ status, retryAfter, text });
-      };
-
-      const timer = setTimeout(() => {
-        const error = new TimeoutError(`${req.label} got no complete answer within ${timeoutMs} ms.`);
-        stop(error);
-        fail(error);
-      }, timeoutMs);
-      const unwatch =
-        req.signal === undefined
-          ? undefined
-          : this.#watch(req.signal, (reason) => {
-              stop(reason instanceof Error ? reason : new Error(String(reason)));
-              fail(reason);
-            });
-
-      const handler: Dispatcher.DispatchHandler = {
-        onRequestStart(ctl) {
-          controller = ctl;
-          if (pendingAbort !== null) ctl.abort(pendingAbort);
-        },
-        onResponseStart(_ctl, statusCode, headers) {
-          if (statusCode < 200 && statusCode >= 100) return;
-          status = statusCode;
-          const header = headers['retry-after'];
-          retryAfter = Array.isArray(header) ? header[0] : header;
-          if (statusCode < 200 || statusCode >= 300) limit = Math.min(limit, MAX_ERROR_BODY_BYTES);
-          const declared = Number(headers['content-length']);
-          if (statusCode >= 200 && statusCode < 300 && declared > limit) tooLarge();
-        },
-        onResponseData(_ctl, chunk) {
-          if (done) return;
-          if (bytes + chunk.length > limit) {
-            if (status >= 200 && status < 300) {
-              tooLarge();
-              return;
-            }
-            // An error answer: its start is enough for the detail; the rest is dropped with the connection.
-            chunks.push(chunk.subarray(0, limit - bytes));
-            bytes = limit;
-            answer();
-            controller?.abort(new ConnectionError(`${req.label}: error answer cut at ${limit} bytes.`));
-            return;
-          }
-          chunks.push(chunk);
-          bytes += chunk.length;
-        },
-        onResponseEnd() {
-          answer();
-        },
-        onResponseError(_ctl, error) {
-          fail(networkError(error, req.label, secrets) ?? error);
-        },
-      };
-
-      function tooLarge(): void {
-        const error = new ResponseTooLargeError(
-          `${req.label} answered ${status} with more than ${limit} bytes, the limit (maxResponseBytes); the rest was not read.`,
-          limit,
-        );
-        stop(error);
-        fail(error);
-      }
-
+      const exchange = new Exchange(req, this.#options, resolve, reject);
+      if (req.signal !== undefined) exchange.unwatch = this.#watch(req.signal, exchange.onAbort);
+      const options = this.#options;
       try {
-        this.#options.dispatcherFor(req.host.origin).dispatch(
+        options.dispatcherFor(req.host.origin).dispatch(
           {
             origin: req.host.origin,
             path: req.host.prefix + req.path,
             method: req.method,
-            headers: req.method === 'POST' ? this.#options.postHeaders : this.#options.getHeaders,
+            headers: req.method === 'POST' ? options.postHeaders : options.getHeaders,
             body: req.body ?? null,
-            // The total deadline above is the limit; these only keep undici's own (longer) defaults out of the way.
-            headersTimeout: timeoutMs,
-            bodyTimeout: timeoutMs,
+            // The total deadline is the limit; these only keep undici's own (longer) defaults out of the way.
+            headersTimeout: options.timeoutMs,
+            bodyTimeout: options.timeoutMs,
           },
-          handler,
+          exchange,
         );
       } catch (error) {
-        const mapped = networkError(error, req.label, secrets) ?? error;
+        const mapped = networkError(error, req.label, options.secrets) ?? error;
         if (typeof mapped === 'object' && mapped !== null) unsent.add(mapped);
-        fail(mapped);
+        exchange.fail(mapped);
       }
     });
   }
@@ -208,5 +109,141 @@ export class Transport {
     const set = aborts;
     set.add(abort);
     return () => set.delete(abort);
+  }
+}
+
+/**
+ * One request in flight: undici's handler for it, its total deadline and its answer's bytes, in one object (a
+ * closure for each callback cost a dozen objects a request).
+ */
+class Exchange implements Dispatcher.DispatchHandler {
+  readonly #req: WireRequest;
+  readonly #secrets: readonly string[];
+  readonly #resolve: (answer: WireAnswer) => void;
+  readonly #reject: (error: unknown) => void;
+  readonly #timer: NodeJS.Timeout;
+  #controller: Dispatcher.DispatchController | null = null;
+  /** Set once the promise is settled; later callbacks are ignored. */
+  #done = false;
+  /** Why the request was aborted before undici had a controller for it. */
+  #pendingAbort: Error | null = null;
+  #status = 0;
+  #retryAfter: string | undefined = undefined;
+  #limit: number;
+  #bytes = 0;
+  #chunks: Buffer[] = [];
+  /** Stops watching the caller's signal (set right after construction when there is one). */
+  unwatch: (() => void) | null = null;
+
+  constructor(
+    req: WireRequest,
+    options: TransportOptions,
+    resolve: (answer: WireAnswer) => void,
+    reject: (error: unknown) => void,
+  ) {
+    this.#req = req;
+    this.#secrets = options.secrets;
+    this.#resolve = resolve;
+    this.#reject = reject;
+    this.#limit = options.maxResponseBytes;
+    const timeoutMs = options.timeoutMs;
+    this.#timer = setTimeout(() => {
+      const error = new TimeoutError(`${req.label} got no complete answer within ${timeoutMs} ms.`);
+      this.#stop(error);
+      this.fail(error);
+    }, timeoutMs);
+  }
+
+  /** The caller's signal aborted. */
+  readonly onAbort = (reason: unknown): void => {
+    this.#stop(reason instanceof Error ? reason : new Error(String(reason)));
+    this.fail(reason);
+  };
+
+  fail(error: unknown): void {
+    if (this.#done) return;
+    this.#settle();
+    this.#reject(error);
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.#controller = controller;
+    if (this.#pendingAbort !== null) controller.abort(this.#pendingAbort);
+  }
+
+  onResponseStart(
+    _controller: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: Record<string, string | string[] | undefined>,
+  ): void {
+    if (statusCode < 200 && statusCode >= 100) return;
+    this.#status = statusCode;
+    const header = headers['retry-after'];
+    this.#retryAfter = Array.isArray(header) ? header[0] : header;
+    if (statusCode < 200 || statusCode >= 300) this.#limit = Math.min(this.#limit, MAX_ERROR_BODY_BYTES);
+    const declared = Number(headers['content-length']);
+    if (statusCode >= 200 && statusCode < 300 && declared > this.#limit) this.#tooLarge();
+  }
+
+  onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.#done) return;
+    const limit = this.#limit;
+    if (this.#bytes + chunk.length > limit) {
+      if (this.#status >= 200 && this.#status < 300) {
+        this.#tooLarge();
+        return;
+      }
+      // An error answer: its start is enough for the detail; the rest is dropped with the connection.
+      this.#chunks.push(chunk.subarray(0, limit - this.#bytes));
+      this.#bytes = limit;
+      this.#answer();
+      this.#controller?.abort(new ConnectionError(`${this.#req.label}: error answer cut at ${limit} bytes.`));
+      return;
+    }
+    this.#chunks.push(chunk);
+    this.#bytes += chunk.length;
+  }
+
+  onResponseEnd(): void {
+    this.#answer();
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    this.fail(networkError(error, this.#req.label, this.#secrets) ?? error);
+  }
+
+  #settle(): void {
+    this.#done = true;
+    clearTimeout(this.#timer);
+    this.unwatch?.();
+  }
+
+  /** Aborts the request (or, before undici started it, marks it never sent). */
+  #stop(error: Error): void {
+    if (this.#done) return;
+    if (this.#controller === null) {
+      this.#pendingAbort = error;
+      unsent.add(error);
+    } else {
+      this.#controller.abort(error);
+    }
+  }
+
+  #answer(): void {
+    if (this.#done) return;
+    this.#settle();
+    const chunks = this.#chunks;
+    const text =
+      chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks, this.#bytes).toString('utf8');
+    this.#resolve({ status: this.#status, retryAfter: this.#retryAfter, text });
+  }
+
+  #tooLarge(): void {
+    const error = new ResponseTooLargeError(
+      `${this.#req.label} answered ${this.#status} with more than ${this.#limit} bytes, the limit (maxResponseBytes); the rest was not read.`,
+      this.#limit,
+    );
+    this.#stop(error);
+    this.fail(error);
   }
 }

@@ -22,14 +22,14 @@ export async function feedCases(
 ): Promise<void> {
   const { flights, planner, stop, clock } = ctx;
   const repeat = ctx.options.repeat;
-  const inflight = new Set<Promise<void>>();
+  const inflight = new InFlight();
+  const window = (): number => planner.window;
+  const stopped = (): boolean => stop.stopping !== null;
   try {
     for await (const c of dataset.cases() as AsyncIterable<Case>) {
       for (const unit of unitsOf(c, repeat)) {
-        await flights.room(
-          () => planner.window,
-          () => stop.stopping !== null,
-        );
+        const room = flights.room(window, stopped);
+        if (room !== undefined) await room;
         const plan = planCase(start, unit, readPrevious, repeat);
         if (plan.kind === 'done') {
           if (plan.carried !== null) lander.land({ record: plan.carried, provisional: false }, unit.slot);
@@ -51,9 +51,8 @@ export async function feedCases(
           );
           continue;
         }
-        const flight = flyCase(ctx, unit.flown, plan).then((landing) => lander.land(landing, unit.slot));
-        inflight.add(flight);
-        void flight.finally(() => inflight.delete(flight));
+        const slot = unit.slot;
+        inflight.add(flyCase(ctx, unit.flown, plan).then((landing) => lander.land(landing, slot)));
       }
     }
   } catch (error) {
@@ -63,5 +62,43 @@ export async function feedCases(
     );
   }
   ctx.tail.fed();
-  await Promise.all(inflight);
+  await inflight.all();
+}
+
+/**
+ * The lifecycles in the air: a count and the first failure, not a set of promises (a `finally` per case cost two
+ * promises and a closure each). {@link InFlight.all} settles as `Promise.all` of every lifecycle added would: at the
+ * first failure, or once all have resolved.
+ */
+class InFlight {
+  #open = 0;
+  #failure: { readonly error: unknown } | null = null;
+  #waiter: { readonly resolve: () => void; readonly reject: (error: unknown) => void } | null = null;
+
+  add(lifecycle: Promise<void>): void {
+    this.#open += 1;
+    void lifecycle.then(
+      () => {
+        this.#open -= 1;
+        if (this.#open === 0 && this.#failure === null) this.#waiter?.resolve();
+      },
+      (error: unknown) => {
+        this.#open -= 1;
+        if (this.#failure !== null) return;
+        this.#failure = { error };
+        this.#waiter?.reject(error);
+      },
+    );
+  }
+
+  /** Resolves once every lifecycle added has resolved; rejects with the first failure. */
+  all(): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      // The failure passes on as it is, as Promise.all would pass it.
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
+      if (this.#failure !== null) reject(this.#failure.error);
+      else if (this.#open === 0) resolve();
+      else this.#waiter = { resolve, reject };
+    });
+  }
 }

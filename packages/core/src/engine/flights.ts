@@ -144,8 +144,16 @@ export class FlightTable {
     return this.#bySeq.values();
   }
 
-  /** Resolves when fewer than `window()` flights are in the air, or when `stopped()` holds. */
-  async room(window: () => number, stopped: () => boolean): Promise<void> {
+  /**
+   * Undefined when fewer than `window()` flights are in the air or `stopped()` holds (the common case, answered
+   * without a promise), else a promise that resolves once one of them does.
+   */
+  room(window: () => number, stopped: () => boolean): Promise<void> | undefined {
+    if (stopped() || this.#bySeq.size < window()) return undefined;
+    return this.#awaitRoom(window, stopped);
+  }
+
+  async #awaitRoom(window: () => number, stopped: () => boolean): Promise<void> {
     while (!stopped() && this.#bySeq.size >= window()) {
       await new Promise<void>((resolve) => (this.#roomWaiter = resolve));
       this.#roomWaiter = null;
