@@ -43,8 +43,13 @@ interface Measured {
   readonly detectP95: number;
 }
 
-async function measure(n: number, server: MemoryVellumOptions, concurrency: number): Promise<Measured> {
-  const { records, events, vellum, endedAt } = await runOnMemory(dir, n, server, { concurrency });
+async function measure(
+  n: number,
+  server: MemoryVellumOptions,
+  concurrency: number,
+  track: 'poll' | 'hybrid' = 'poll',
+): Promise<Measured> {
+  const { records, events, vellum, endedAt } = await runOnMemory(dir, n, server, { concurrency, track });
   const limits = events.flatMap((e) => (e.type === 'server-limit' ? [e.limit] : []));
   expect(records.map((r) => r.status)).toEqual(Array(n).fill('FULFILLED'));
   expect(vellum.executions).toHaveLength(n);
@@ -71,7 +76,8 @@ async function measure(n: number, server: MemoryVellumOptions, concurrency: numb
 // - queue-bound: 1.43, 5, 1.003, 0.64 s, 1.8 s (before discovery, the tail and late first looks: 2.11, 1, 1.017,
 //   0.39 s, 1.1 s);
 // - long: 1.60, 10, 1.010, 6.3 s, 16.7 s (before: 3.15, 6, 1.023, 4.4 s, 17.0 s);
-// - thin queue: 1.65, 5, 1.005, 0.30 s, 1.2 s.
+// - thin queue: 1.65, 5, 1.005, 0.30 s, 1.2 s;
+// - hybrid queue-bound, pushes 300 ms late: 0.046, 5, 1.007, 0.30 s, 0.30 s (before discovery in hybrid: 0.091).
 // Answers here are instant, so the burst of looks at queued executions that real round trips caused does not show.
 // While Vellum holds executions of the run queued, a finish seen later costs no time, so first looks are planned
 // late (fewer requests, later detection); the tail looks early and often. SPEC section 9's long-scenario targets
@@ -84,6 +90,17 @@ describe('tracking efficiency (manual clock)', () => {
     expect(m.queuedLooks).toBeLessThanOrEqual(10);
     expect(m.statusPerExecution).toBeLessThanOrEqual(1.5);
     expect(m.runOverSpan).toBeLessThanOrEqual(1.02);
+  });
+
+  it('hybrid, queue-bound: pushes land the executions; discovery and the silences look at few (SPEC: <= 0.1)', async () => {
+    // Each push arrives 300 ms after its finish, as webhooks do under load: before the first one, a silence
+    // planned from a guessed run time sent the first window looking at once (0.2 status requests per execution).
+    const server = { limit: 50, durationMs: uniform(1000, 3000, 7), pushDelayMs: 300 };
+    const m = await measure(1000, server, 200, 'hybrid');
+    expect(m.limit).toBe(50);
+    // Exact on this clock: 0.046 now; 0.091 before discovery ran in hybrid mode (over HTTP in pnpm bench, 0.20).
+    expect(m.statusPerExecution).toBeLessThanOrEqual(0.06);
+    expect(m.runOverSpan).toBeLessThanOrEqual(1.01);
   });
 
   it('long: 200 executions of 10-30 s behind a limit of 20 (window 200): no burst while learning, a quick tail', async () => {

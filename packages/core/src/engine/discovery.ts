@@ -10,7 +10,9 @@
  * - while there are executions believed running that no status has shown running: first at the newest one (one
  *   `PENDING` answer reveals Vellum's queue, and demotes every later one), then halving between the newest seen
  *   running and the oldest seen queued, so a few looks find the limit.
- * The loop ends once a finish was seen and no execution waits to be placed. Poll mode only: pushes teach the rest.
+ * The loop ends once a finish was seen (looked at, or in hybrid mode pushed) and no execution waits to be placed; in
+ * hybrid mode at the first finish (no execution is looked at there, so placing would never end). Poll and hybrid
+ * modes: webhook mode looks only after a long silence.
  */
 import type { RunContext } from './context.js';
 import type { Flight } from './flights.js';
@@ -27,7 +29,7 @@ export function createDiscovery(ctx: () => RunContext): () => void {
   let done = false;
   return () => {
     const c = ctx();
-    if (running || done || c.tracker.pushes) return;
+    if (running || done || c.tracker.mode === 'webhook') return;
     running = true;
     void discover(c)
       .then((finished) => (done = finished))
@@ -54,7 +56,9 @@ async function discover(ctx: RunContext): Promise<boolean> {
     }
     const placing = placingTarget(ctx);
     if (placing !== undefined) targets.add(placing);
-    if (learned && placing === undefined) return true;
+    // Hybrid: pushes land the executions and none is looked at, so placing would go on for ever; the limit is
+    // searched for only until the first finish.
+    if (learned && (placing === undefined || ctx.tracker.pushes)) return true;
     for (const flight of targets) {
       flight.probe = true;
       flight.wake?.();

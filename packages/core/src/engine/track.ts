@@ -175,7 +175,10 @@ function finalFromStatus(ctx: RunContext, flight: Flight, status: ExecutionStatu
 
 function pushed(ctx: RunContext, flight: Flight, completion: Completion): Landing {
   const now = ctx.clock.now();
+  const discovering = !ctx.planner.learned;
   ctx.tracker.sawPush(flight, now);
+  // A first push ended discovery (hybrid): every execution plans its own silence now.
+  if (discovering && ctx.planner.learned) wakeAll([...ctx.flights.values()]);
   const fulfilled = completion.status === 'FULFILLED';
   ctx.stop.noteOutcome(fulfilled ? null : (completion.error?.code ?? null));
   return {

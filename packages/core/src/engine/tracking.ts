@@ -95,6 +95,8 @@ class PushTracker implements Tracker {
   readonly mode: 'webhook' | 'hybrid';
   readonly #planner: PollPlanner;
   readonly #webhookSilenceMs: number;
+  /** The longest run time a push showed (model start to push), in ms. */
+  #longestPushedMs = 0;
 
   constructor(mode: 'webhook' | 'hybrid', planner: PollPlanner, webhookSilenceMs: number) {
     this.mode = mode;
@@ -104,27 +106,52 @@ class PushTracker implements Tracker {
 
   nextLookDelay(flight: Flight, now: number): number {
     if (flight.state === 'queued') return Infinity;
+    // Hybrid, before any finish is known: the discovery loop looks (it also finds Vellum's limit), a flight only as
+    // a safety net. A silence planned from a guessed run time sent the whole first window looking at once.
+    if (this.#discovering()) return Math.max(0, this.#safetyLookAt(flight) - now);
     const estimate = this.#planner.durationEstimateMs;
-    const silence = this.mode === 'hybrid' ? Math.max(2 * estimate, estimate + 1000) : this.#webhookSilenceMs;
+    // Twice the longest run time pushed so far: the first pushes come from the shortest executions, and a silence
+    // planned from them alone sent every longer one looking before its push.
+    const silence =
+      this.mode === 'hybrid'
+        ? Math.max(2 * Math.max(estimate, this.#longestPushedMs), estimate + 1000)
+        : this.#webhookSilenceMs;
     if (flight.looks === 0) return Math.max(0, silence - (now - flight.startedAt));
     return this.#planner.nextDelay(flight.looks + 2);
   }
 
-  stillDue(): boolean {
-    return true;
+  stillDue(flight: Flight, now: number): boolean {
+    return !this.#discovering() || now >= this.#safetyLookAt(flight);
   }
 
-  sawFinal(): void {
-    // Looks are the exception here: they teach nothing about run times.
+  #discovering(): boolean {
+    return this.mode === 'hybrid' && !this.#planner.learned;
   }
 
-  sawRunning(): void {
-    // As above.
+  #safetyLookAt(flight: Flight): number {
+    return flight.startedAt + DISCOVERY_SAFETY_FACTOR * this.#planner.durationEstimateMs;
+  }
+
+  sawFinal(flight: Flight, now: number): void {
+    // Discovery's looks teach the first run time, as in poll mode; later looks are the exception and teach nothing.
+    if (!this.#discovering()) return;
+    const runningAge = flight.seenRunningAt > 0 ? flight.seenRunningAt - flight.startedAt : null;
+    this.#planner.scoutFinished(now - flight.startedAt, runningAge);
+  }
+
+  sawRunning(flight: Flight, now: number): void {
+    if (this.#discovering()) this.#planner.scoutRunning(now - flight.startedAt);
   }
 
   sawPush(flight: Flight, now: number): void {
     if (this.mode !== 'hybrid' || flight.state !== 'running') return;
-    // A push tells the run time almost exactly: learn the median from it.
-    this.#planner.learnFirstLook(now - flight.startedAt <= this.#planner.durationEstimateMs);
+    // A push tells the run time almost exactly: the first one ends discovery, later ones refine the estimate.
+    const ageMs = now - flight.startedAt;
+    this.#longestPushedMs = Math.max(this.#longestPushedMs, ageMs);
+    if (!this.#planner.learned) {
+      this.#planner.scoutFinished(ageMs, ageMs);
+      return;
+    }
+    this.#planner.learnFirstLook(ageMs <= this.#planner.durationEstimateMs);
   }
 }

@@ -51,6 +51,8 @@ export interface MemoryVellumOptions {
   readonly rateLimitAt?: number;
   /** For this long after its submit an execution's status answers 404 (Vellum's status may lag). @default 0 */
   readonly statusLagMs?: number;
+  /** How long after its finish an execution's push is delivered (webhook latency). @default 0 */
+  readonly pushDelayMs?: number;
 }
 
 export const MEMORY_DEPLOYMENT: WorkflowDeployment = {
@@ -70,6 +72,8 @@ export class MemoryVellum implements VellumClient, CompletionFeed {
   readonly answers: Record<string, number> = {};
   /** Status requests per execution id. */
   readonly looks = new Map<string, number>();
+  /** Every status request: which execution, and when (on the manual clock). */
+  readonly lookLog: { readonly id: string; readonly at: number }[] = [];
   /** Pushed completions that are dropped (webhook tests). */
   dropPush: (execution: MemoryExecution) => boolean = () => false;
   #counters = { submit: 0, status: 0, events: 0, deployments: 0, retries: 0, rateLimited: 0 };
@@ -162,6 +166,7 @@ export class MemoryVellum implements VellumClient, CompletionFeed {
     options?.signal?.throwIfAborted();
     this.#counters.status++;
     this.looks.set(executionId, (this.looks.get(executionId) ?? 0) + 1);
+    this.lookLog.push({ id: executionId, at: this.#clock.now() });
     this.#advance();
     const e = this.executions.find((x) => x.id === executionId);
     const lagging = e !== undefined && this.#clock.now() - e.createdAt < (this.#options.statusLagMs ?? 0);
@@ -270,6 +275,11 @@ export class MemoryVellum implements VellumClient, CompletionFeed {
       outputs: e.rejected ? null : { n: e.index },
       error: e.rejected ? { message: 'no', code: 'NODE_EXECUTION' } : null,
     };
-    for (const listener of this.#listeners) listener(completion);
+    const deliver = (): void => {
+      for (const listener of this.#listeners) listener(completion);
+    };
+    const delay = this.#options.pushDelayMs ?? 0;
+    if (delay > 0) this.#clock.setTimer(delay, deliver);
+    else deliver();
   }
 }
