@@ -125,6 +125,14 @@ describe('parseInputs', () => {
     ).toBe('https://eu.vellum.example');
   });
 
+  it('reads the answer size cap from $VELLUM_BATCH_MAX_RESPONSE_BYTES, as the CLI does', () => {
+    expect(parseRun(minimal, {}).maxResponseBytes).toBeUndefined();
+    expect(parseRun(minimal, { VELLUM_BATCH_MAX_RESPONSE_BYTES: '16MiB' }).maxResponseBytes).toBe(16 * 1024 * 1024);
+    expect(() => parseRun(minimal, { VELLUM_BATCH_MAX_RESPONSE_BYTES: '16MB' })).toThrow(
+      '$VELLUM_BATCH_MAX_RESPONSE_BYTES: "16MB" is not a size: write whole bytes, or KiB, MiB or GiB (e.g. 16MiB)',
+    );
+  });
+
   it('parses mode: merge without the run inputs, and names the run inputs it was given anyway', () => {
     expect(parseInputs(reader({ mode: 'merge', 'max-failure-rate': '5%', out: 'merged' }), {})).toEqual({
       mode: 'merge',

@@ -7,6 +7,7 @@ import { ConfigError } from '@vellum-batch/core';
 import {
   checkRepeat,
   COUNT_RANGES,
+  parseByteSize,
   parseConcurrency,
   parseCount,
   parseExternalIdPrefix,
@@ -126,6 +127,8 @@ export interface RunInputs extends ReportInputs {
   readonly baseUrl: string | { readonly predict: string; readonly api: string } | undefined;
   /** @default `gh-{run id}-{run attempt}-` (+ `s{i}-` for a shard) */
   readonly externalIdPrefix: string | undefined;
+  /** The largest answer read, from `$VELLUM_BATCH_MAX_RESPONSE_BYTES` (as in the CLI). @default 4 MiB */
+  readonly maxResponseBytes: number | undefined;
   /**
    * `repeat` (runs of each case) and `min-pass` (how many must pass; @default `repeat`), read by core's
    * `checkRepeat` as the CLI's flags are. @default unset: each case runs once
@@ -362,7 +365,12 @@ export function parseInputs(read: InputReader, env: NodeJS.ProcessEnv = process.
         : { predict: predictUrl ?? DEFAULT_PREDICT_URL, api: apiUrl ?? DEFAULT_API_URL }),
     externalIdPrefix: v['external-id-prefix'],
     repeat,
+    maxResponseBytes: maxResponseBytes(fromEnv('VELLUM_BATCH_MAX_RESPONSE_BYTES')),
   };
+}
+
+function maxResponseBytes(value: string | undefined): number | undefined {
+  return value === undefined ? undefined : parseByteSize(value, '$VELLUM_BATCH_MAX_RESPONSE_BYTES');
 }
 
 function problems(messages: readonly string[]): string {

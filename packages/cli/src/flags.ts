@@ -8,6 +8,7 @@ import { ConfigError } from '@vellum-batch/core';
 import {
   checkRepeat,
   COUNT_RANGES,
+  parseByteSize,
   parseConcurrency,
   parseCount,
   parseExternalIdPrefix,
@@ -73,6 +74,11 @@ export interface RunConfig {
    * `10s`); undefined: the client's default (30 s).
    */
   readonly requestTimeoutMs: number | undefined;
+  /**
+   * The largest answer read, from `$VELLUM_BATCH_MAX_RESPONSE_BYTES` (`16MiB`, or bytes); undefined: the client's
+   * default (4 MiB).
+   */
+  readonly maxResponseBytes: number | undefined;
 }
 
 /** `--baseline DIR`, `--max-new-failures N`, `--baseline-any-workflow`, parsed. */
@@ -303,6 +309,7 @@ export function parseRunFlags(
 
   const baseUrl = hosts(flags, env);
   const requestTimeout = nonEmpty(env['VELLUM_BATCH_REQUEST_TIMEOUT']);
+  const maxResponse = nonEmpty(env['VELLUM_BATCH_MAX_RESPONSE_BYTES']);
   return {
     dataset: flags.dataset ?? '',
     datasetFormat: flags.datasetFormat,
@@ -345,5 +352,7 @@ export function parseRunFlags(
       requestTimeout === undefined
         ? undefined
         : parseTimeout(requestTimeout, '$VELLUM_BATCH_REQUEST_TIMEOUT'),
+    maxResponseBytes:
+      maxResponse === undefined ? undefined : parseByteSize(maxResponse, '$VELLUM_BATCH_MAX_RESPONSE_BYTES'),
   };
 }

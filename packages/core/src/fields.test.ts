@@ -3,6 +3,7 @@ import { ConfigError } from './errors.js';
 import {
   COUNT_RANGES,
   MAX_TIMEOUT_MS,
+  parseByteSize,
   parseConcurrency,
   parseCount,
   parseExternalIdPrefix,
@@ -56,6 +57,28 @@ describe('parseCount', () => {
     expect(message(() => parseConcurrency('0', 'input concurrency'))).toBe(
       'input concurrency: "0" is out of range: use a whole number from 1 to 10000',
     );
+  });
+});
+
+describe('parseByteSize', () => {
+  it.each([
+    ['4194304', 4194304],
+    ['512KiB', 512 * 1024],
+    ['16mib', 16 * 1024 * 1024],
+    [' 1GiB ', 1024 ** 3],
+    ['10 B', 10],
+  ])('reads %j as %d bytes', (text, bytes) => {
+    expect(parseByteSize(text, '$X')).toBe(bytes);
+  });
+
+  it.each(['16MB', '1.5MiB', '-1', '', 'lots'])('refuses %j, naming the field and the forms', (text) => {
+    expect(() => parseByteSize(text, '$X')).toThrow(
+      `$X: ${JSON.stringify(text)} is not a size: write whole bytes, or KiB, MiB or GiB (e.g. 16MiB)`,
+    );
+  });
+
+  it.each(['0', '2GiB'])('refuses %j as out of range', (text) => {
+    expect(() => parseByteSize(text, '$X')).toThrow(`$X: "${text}" is out of range: use 1 byte to 1GiB`);
   });
 });
 

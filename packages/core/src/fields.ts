@@ -125,6 +125,33 @@ export function parseConcurrency(value: string, name: string): number {
   return parseCount(value, name, COUNT_RANGES.concurrency);
 }
 
+/** The largest size {@link parseByteSize} accepts: 1 GiB (an answer is held in memory whole). */
+export const MAX_BYTE_SIZE = 1024 ** 3;
+
+const BYTE_SIZE = /^(\d+)\s*(B|KiB|MiB|GiB)?$/i;
+const BYTE_UNITS: Readonly<Record<string, number>> = { b: 1, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3 };
+
+/**
+ * Parses a size in bytes: `4194304`, `512KiB`, `16MiB`, `1GiB` (binary units, any case); from 1 byte to
+ * {@link MAX_BYTE_SIZE}.
+ *
+ * @returns The size in bytes.
+ * @throws {@link ConfigError} naming `name` for anything else (`16MB`, `1.5MiB`, `0`, `2GiB`).
+ */
+export function parseByteSize(value: string, name: string): number {
+  const match = BYTE_SIZE.exec(value.trim());
+  if (match === null) {
+    throw new ConfigError(
+      `${name}: ${JSON.stringify(value)} is not a size: write whole bytes, or KiB, MiB or GiB (e.g. 16MiB)`,
+    );
+  }
+  const bytes = Number(match[1]) * BYTE_UNITS[(match[2] ?? 'b').toLowerCase()]!;
+  if (!Number.isSafeInteger(bytes) || bytes < 1 || bytes > MAX_BYTE_SIZE) {
+    throw new ConfigError(`${name}: ${JSON.stringify(value)} is out of range: use 1 byte to 1GiB`);
+  }
+  return bytes;
+}
+
 /**
  * Parses a deadline: `500ms`, `90s`, `30m`, `2h`, `1h30m`, `1.5h`, or a bare number of seconds; longer than 0 and
  * at most {@link MAX_TIMEOUT_MS} (24 days).

@@ -24,6 +24,7 @@ export type { AssertionResult } from './types.js';
 export {
   checkRepeat,
   COUNT_RANGES,
+  parseByteSize,
   parseConcurrency,
   parseCount,
   parseExternalIdPrefix,

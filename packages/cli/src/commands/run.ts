@@ -149,11 +149,14 @@ async function firstFailures(result: RunResult): Promise<{ failures: CaseRecord[
   return { failures, failureCount };
 }
 
-/** Where Vellum is and how long one request may take, from the parsed flags. */
-function clientOptions(config: RunConfig): Pick<ClientOptions, 'baseUrl' | 'requestTimeoutMs'> {
+/** Where Vellum is, how long one request may take and how large an answer may be, from the parsed flags. */
+function clientOptions(
+  config: RunConfig,
+): Pick<ClientOptions, 'baseUrl' | 'requestTimeoutMs' | 'maxResponseBytes'> {
   return {
     ...(config.baseUrl === undefined ? {} : { baseUrl: config.baseUrl }),
     ...(config.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: config.requestTimeoutMs }),
+    ...(config.maxResponseBytes === undefined ? {} : { maxResponseBytes: config.maxResponseBytes }),
   };
 }
 

@@ -4,7 +4,12 @@
  * size and time limits, and the retry policy of `retry.ts`.
  */
 import type { Dispatcher } from 'undici';
-import { NotFoundError, ResponseValidationError, type VellumBatchError } from '../errors.js';
+import {
+  NotFoundError,
+  ResponseTooLargeError,
+  ResponseValidationError,
+  type VellumBatchError,
+} from '../errors.js';
 import { systemClock } from '../internal/clock.js';
 import { shouldRetry } from '../retry.js';
 import { runCall, type Call, type CallContext } from './call.js';
@@ -106,9 +111,13 @@ export function createClient(options: ClientOptions): VellumClient {
     isClosed: () => closed,
   };
 
-  /** A read is safe to repeat: 5xx, network faults, timeouts, and answers that are a redirect or do not parse. */
+  /**
+   * A read is safe to repeat: 5xx, network faults, timeouts, and answers that are a redirect or do not parse. Not an
+   * answer over the size cap: the same read gets the same bytes again (a finished execution's outputs do not shrink).
+   */
   const readMayRetry = (error: VellumBatchError): boolean =>
-    shouldRetry(error, 1, policy) || error instanceof ResponseValidationError;
+    (shouldRetry(error, 1, policy) || error instanceof ResponseValidationError) &&
+    !(error instanceof ResponseTooLargeError);
 
   function read<T>(
     operation: ClientOperation,

@@ -62,6 +62,19 @@ describe('size cap', () => {
     },
   );
 
+  it('does not retry a read answered over the cap (the same read gets as many bytes again)', async () => {
+    let answered = 0;
+    const server = (await startServer()).reply((req, res) => {
+      answered += 1;
+      big(300_000, true)(req, res);
+    });
+    const error = await client(server.url, { maxResponseBytes: 100_000, retry: { maxRetries: 3 } })
+      .getExecutionStatus('e1')
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ResponseTooLargeError);
+    expect(answered).toBe(1);
+  });
+
   it('reads an answer just under the cap', async () => {
     const server = (await startServer()).reply(big(100_000, false));
     await expect(

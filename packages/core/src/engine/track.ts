@@ -4,7 +4,13 @@
  * a pushed completion, a deadline or a stop.
  */
 import type { ExecutionStatusResponse } from '../client.js';
-import { AuthenticationError, ConnectionError, NotFoundError, TimeoutError } from '../errors.js';
+import {
+  AuthenticationError,
+  ConnectionError,
+  NotFoundError,
+  ResponseTooLargeError,
+  TimeoutError,
+} from '../errors.js';
 import { wakeAll, type Landing, type RunContext } from './context.js';
 import type { Completion } from './completions.js';
 import type { Flight } from './flights.js';
@@ -92,6 +98,21 @@ export async function trackFlight(ctx: RunContext, flight: Flight): Promise<Land
       if (error instanceof ConnectionError || error instanceof TimeoutError) {
         stop.noteUnreachable(error.message);
         continue;
+      }
+      // Over the size cap: the next answer would be as large (the outputs are final), so the case ends now, resumably.
+      if (error instanceof ResponseTooLargeError) {
+        return {
+          record: localRecord(
+            flight,
+            'TIMED_OUT',
+            {
+              code: 'STATUS_UNREADABLE',
+              message: `the status answer for execution ${executionId} is larger than the ${error.limitBytes}-byte limit, so its outputs were not read: raise the limit (the client's maxResponseBytes; in the CLI and the action, $VELLUM_BATCH_MAX_RESPONSE_BYTES) and --resume reads it`,
+            },
+            clock.now(),
+          ),
+          provisional: true,
+        };
       }
       // An answer that cannot be used (not JSON, the wrong shape, a redirect): keep the reason, try again later.
       problem = error instanceof Error ? error.message : String(error);
