@@ -127,7 +127,9 @@ describe('parseInputs', () => {
 
   it('reads the answer size cap from $VELLUM_BATCH_MAX_RESPONSE_BYTES, as the CLI does', () => {
     expect(parseRun(minimal, {}).maxResponseBytes).toBeUndefined();
-    expect(parseRun(minimal, { VELLUM_BATCH_MAX_RESPONSE_BYTES: '16MiB' }).maxResponseBytes).toBe(16 * 1024 * 1024);
+    expect(parseRun(minimal, { VELLUM_BATCH_MAX_RESPONSE_BYTES: '16MiB' }).maxResponseBytes).toBe(
+      16 * 1024 * 1024,
+    );
     expect(() => parseRun(minimal, { VELLUM_BATCH_MAX_RESPONSE_BYTES: '16MB' })).toThrow(
       '$VELLUM_BATCH_MAX_RESPONSE_BYTES: "16MB" is not a size: write whole bytes, or KiB, MiB or GiB (e.g. 16MiB)',
     );
