@@ -155,11 +155,63 @@ async function pLimited() {
   return { completed };
 }
 
+/**
+ * The limit (SPEC section 9): a bare undici client with nothing of its own, one pool as vellum-batch's (64
+ * connections), `concurrency` workers each submitting a case and asking its status until final (every 1 s while
+ * not). No journal, records, files or checks beyond `JSON.parse`: what any client over undici pays at least.
+ */
+async function bareUndici() {
+  const { Pool } = await import('undici');
+  const origin = new URL(url);
+  const pool = new Pool(origin.origin, { connections: 64, pipelining: 1 });
+  const headers = { 'x-api-key': KEY, 'content-type': 'application/json' };
+  const prefix = origin.pathname.replace(/\/$/, '');
+  startWork();
+  let next = 0;
+  let completed = 0;
+  const worker = async () => {
+    while (next < n && !overCap()) {
+      const i = next++;
+      const body = JSON.stringify({
+        workflow_deployment_name: DEPLOYMENT,
+        external_id: externalIdOf(i),
+        inputs: inputsOf(i),
+      });
+      const submit = await pool.request({
+        method: 'POST',
+        path: `${prefix}/v1/execute-workflow-async`,
+        headers,
+        body,
+      });
+      const { execution_id: id } = JSON.parse(await submit.body.text());
+      for (;;) {
+        const status = await pool.request({
+          method: 'GET',
+          path: `${prefix}/v1/workflows/executions/${id}/status`,
+          headers,
+        });
+        if (FINAL.has(JSON.parse(await status.body.text()).status)) break;
+        if (overCap()) {
+          capped = true;
+          return;
+        }
+        await sleep(POLL_INTERVAL_MS);
+      }
+      detected[id] = Date.now();
+      completed += 1;
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  await pool.close();
+  return { completed };
+}
+
 const run = {
   'vellum-batch': () => vellumBatch('poll'),
   'vellum-batch-hybrid': () => vellumBatch('hybrid'),
   'peer-a-seed-loop': seedLoop,
   'peer-b-p-limit': pLimited,
+  'limit-bare-undici': bareUndici,
 }[client];
 if (run === undefined) throw new Error(`unknown client ${client}`);
 const { completed } = await run();

@@ -78,6 +78,8 @@ const SCENARIOS = [
       { client: 'vellum-batch', concurrency: 256 },
       { client: 'peer-a-seed-loop', concurrency: 1 },
       { client: 'peer-b-p-limit', concurrency: 50 },
+      // The limit: undici alone, at vellum-batch's concurrency (what no client over undici can beat).
+      { client: 'limit-bare-undici', concurrency: 256 },
     ],
   },
   {
@@ -260,7 +262,8 @@ try {
         client,
         cases,
         concurrency,
-        pollS: client.startsWith('peer') ? (pollIntervalMs ?? 1000) / 1000 : null,
+        pollS:
+          client.startsWith('peer') || client.startsWith('limit') ? (pollIntervalMs ?? 1000) / 1000 : null,
         capped: result.capped === true,
         completed: result.completed ?? null,
         executions: stats.executionsCreated,
@@ -293,13 +296,17 @@ try {
   await server.stop();
 }
 
-// Ratios against peer (b) of the same scenario and size.
+// Ratios against peer (b), and vellum-batch's CPU against the bare-undici limit, of the same scenario and size.
 for (const row of rows) {
   const peer = rows.find(
     (r) => r.scenario === row.scenario && r.client === 'peer-b-p-limit' && r.cases === row.cases,
   );
   row.speedVsPeerB = peer?.casesPerS && row.casesPerS ? row.casesPerS / peer.casesPerS : null;
   row.cpuVsPeerB = peer?.cpuPer1kS && row.cpuPer1kS ? peer.cpuPer1kS / row.cpuPer1kS : null;
+  const limit = rows.find(
+    (r) => r.scenario === row.scenario && r.client === 'limit-bare-undici' && r.cases === row.cases,
+  );
+  row.cpuOverLimit = limit?.cpuPer1kS && row.cpuPer1kS ? row.cpuPer1kS / limit.cpuPer1kS : null;
 }
 
 // SPEC section 9's targets, checked on vellum-batch's rows (polling, and hybrid where the SPEC sets one).
@@ -373,6 +380,11 @@ const line = (cells) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | '
 console.log(line(header));
 console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
 for (const row of table) console.log(line(row));
+for (const row of rows.filter((r) => r.client.startsWith('vellum-batch') && r.cpuOverLimit !== null)) {
+  console.log(
+    `${row.scenario}: ${row.client} CPU s/1k is ${row.cpuOverLimit.toFixed(2)}x the bare-undici limit's in the same run`,
+  );
+}
 const failed = checks.filter((c) => !c.ok).length;
 console.log(
   `\n${checks.length - failed}/${checks.length} targets met${quick ? ' (quick sizes: targets are for the full sizes)' : ''}. ` +
