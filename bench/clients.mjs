@@ -19,6 +19,8 @@ const externalIdOf = (i) => `bench-${i}`;
 /** When each execution's final status was seen by a peer (ms since the epoch), by execution id. */
 const detected = {};
 let capped = false;
+/** vellum-batch's learned server limits, in order, with when each was learned (ms into the run). */
+const limits = [];
 /** Set just before the measured work starts (after imports and client construction). */
 let workStart = 0;
 let workCpu = { user: 0, system: 0 };
@@ -67,6 +69,10 @@ async function vellumBatch(track = 'poll') {
     timeoutMs: capMs,
     track,
     ...(receiver === null ? {} : { completions: receiver }),
+    onEvent: (event) => {
+      if (event.type === 'server-limit')
+        limits.push({ limit: event.limit, atMs: Math.round(performance.now() - workStart) });
+    },
   });
   await api.close();
   await receiver?.close();
@@ -229,5 +235,6 @@ process.stdout.write(
     cpuMs: (usage.userCPUTime + usage.systemCPUTime) / 1000,
     runCpuMs: (runCpu.user + runCpu.system) / 1000,
     peakRssMb: usage.maxRSS / 1024,
+    limits,
   })}\n`,
 );

@@ -275,6 +275,8 @@ try {
         casesPerS: wallS === null || result.capped ? null : cases / wallS,
         statusRequests: stats.requests.status,
         statusPerExec: stats.requests.status / Math.max(1, stats.executionsCreated),
+        // vellum-batch: each server limit it learned, in order ({limit, atMs}); the last one sized its window.
+        limitsLearned: result.limits ?? [],
         detectP50Ms: percentile(delays, 50),
         detectP95Ms: percentile(delays, 95),
       };
@@ -384,6 +386,10 @@ for (const row of rows.filter((r) => r.client.startsWith('vellum-batch') && r.cp
   console.log(
     `${row.scenario}: ${row.client} CPU s/1k is ${row.cpuOverLimit.toFixed(2)}x the bare-undici limit's in the same run`,
   );
+}
+for (const row of rows.filter((r) => r.limitsLearned.length > 0)) {
+  const learned = row.limitsLearned.map((l) => `${l.limit} at ${l.atMs} ms`).join(', ');
+  console.log(`${row.scenario}: ${row.client} learned the server limit as ${learned}`);
 }
 const failed = checks.filter((c) => !c.ok).length;
 console.log(

@@ -64,9 +64,9 @@ describe('size cap', () => {
 
   it('does not retry a read answered over the cap (the same read gets as many bytes again)', async () => {
     let answered = 0;
-    const server = (await startServer()).reply((req, res) => {
+    const server = (await startServer()).reply((req, res, body) => {
       answered += 1;
-      big(300_000, true)(req, res);
+      big(300_000, true)(req, res, body);
     });
     const error = await client(server.url, { maxResponseBytes: 100_000, retry: { maxRetries: 3 } })
       .getExecutionStatus('e1')
