@@ -27,6 +27,11 @@ export interface Flight extends QueueMember {
   wake: (() => void) | null;
   /** Set when the probe wants this queued flight to look at its status once. */
   probe: boolean;
+  /**
+   * Whether the look in the air (or the last one) was a probe's, not planned by the tracker: what it finds says
+   * nothing about the run-time estimate (a probe looks at a young execution on purpose).
+   */
+  probed: boolean;
   /** A completion pushed for this execution (webhook and hybrid modes). */
   pushed: Completion | null;
 }
@@ -81,6 +86,7 @@ export class FlightTable {
       lastLookAt: 0,
       wake: null,
       probe: false,
+      probed: false,
       pushed: null,
     };
     this.#bySeq.set(flight.seq, flight);

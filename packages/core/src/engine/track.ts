@@ -63,6 +63,7 @@ export async function trackFlight(ctx: RunContext, flight: Flight): Promise<Land
     // Woken early (promoted from the queue): plan the look again; only a probe looks at once.
     if (!timedOut && !flight.probe) continue;
     if (!flight.probe && !ctx.tracker.stillDue(flight, clock.now())) continue;
+    flight.probed = flight.probe;
     flight.probe = false;
 
     const finishedAtSend = ctx.flights.finished;

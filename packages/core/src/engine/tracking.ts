@@ -73,7 +73,10 @@ class PollTracker implements Tracker {
       this.#planner.scoutFinished(now - flight.startedAt, runningAge);
       return;
     }
-    if (flight.state === 'running' && flight.looks === 0)
+    // Only a planned first look teaches the estimate: a probe's (the limit search, the queue probe) looks at a young
+    // execution on purpose, and each "still running" it found pushed the estimate up by a third (a 200-case run's
+    // estimate ran to 8 s for run times of 1-3 s, and its end came 20-50% after the server's).
+    if (flight.state === 'running' && flight.looks === 0 && !flight.probed)
       this.#planner.learnFirstLook(true, flight.plannedWith);
   }
 
@@ -82,7 +85,7 @@ class PollTracker implements Tracker {
       this.#planner.scoutRunning(now - flight.startedAt);
       return;
     }
-    if (flight.looks === 0) this.#planner.learnFirstLook(false, flight.plannedWith);
+    if (flight.looks === 0 && !flight.probed) this.#planner.learnFirstLook(false, flight.plannedWith);
   }
 
   sawPush(): void {
