@@ -30,6 +30,17 @@ export interface Tracker {
  */
 export const DISCOVERY_SAFETY_FACTOR = 4;
 
+/** In discovery: when a flight looks by itself, as the longest run time seen grows. */
+function safetyLookAt(flight: Flight, planner: PollPlanner): number {
+  return flight.startedAt + DISCOVERY_SAFETY_FACTOR * planner.durationEstimateMs;
+}
+
+/** In discovery: a look found the flight final, so its run time is the first estimate. */
+function scoutFinal(flight: Flight, now: number, planner: PollPlanner): void {
+  const runningAge = flight.seenRunningAt > 0 ? flight.seenRunningAt - flight.startedAt : null;
+  planner.scoutFinished(now - flight.startedAt, runningAge);
+}
+
 /** The strategy for `mode`. */
 export function createTracker(mode: TrackMode, planner: PollPlanner, webhookSilenceMs: number): Tracker {
   return mode === 'poll' ? new PollTracker(planner) : new PushTracker(mode, planner, webhookSilenceMs);
@@ -47,7 +58,7 @@ class PollTracker implements Tracker {
   nextLookDelay(flight: Flight, now: number): number {
     // Queued executions are not looked at; in discovery the discovery loop looks, a flight only as a safety net.
     if (flight.state === 'queued') return Infinity;
-    if (!this.#planner.learned) return Math.max(0, this.#safetyLookAt(flight) - now);
+    if (!this.#planner.learned) return Math.max(0, safetyLookAt(flight, this.#planner) - now);
     // Counted from the last look, so a flight woken to plan again does not put its look off (and one whose look
     // failed waits its turn: it never looks again at once).
     if (flight.looks > 0) {
@@ -59,18 +70,12 @@ class PollTracker implements Tracker {
   }
 
   stillDue(flight: Flight, now: number): boolean {
-    return this.#planner.learned || now >= this.#safetyLookAt(flight);
-  }
-
-  /** In discovery: when the flight looks by itself, as the longest run time seen grows. */
-  #safetyLookAt(flight: Flight): number {
-    return flight.startedAt + DISCOVERY_SAFETY_FACTOR * this.#planner.durationEstimateMs;
+    return this.#planner.learned || now >= safetyLookAt(flight, this.#planner);
   }
 
   sawFinal(flight: Flight, now: number): void {
     if (!this.#planner.learned) {
-      const runningAge = flight.seenRunningAt > 0 ? flight.seenRunningAt - flight.startedAt : null;
-      this.#planner.scoutFinished(now - flight.startedAt, runningAge);
+      scoutFinal(flight, now, this.#planner);
       return;
     }
     // Only a planned first look teaches the estimate: a probe's (the limit search, the queue probe) looks at a young
@@ -111,7 +116,7 @@ class PushTracker implements Tracker {
     if (flight.state === 'queued') return Infinity;
     // Hybrid, before any finish is known: the discovery loop looks (it also finds Vellum's limit), a flight only as
     // a safety net. A silence planned from a guessed run time sent the whole first window looking at once.
-    if (this.#discovering()) return Math.max(0, this.#safetyLookAt(flight) - now);
+    if (this.#discovering()) return Math.max(0, safetyLookAt(flight, this.#planner) - now);
     const estimate = this.#planner.durationEstimateMs;
     // Twice the longest run time pushed so far: the first pushes come from the shortest executions, and a silence
     // planned from them alone sent every longer one looking before its push.
@@ -124,22 +129,16 @@ class PushTracker implements Tracker {
   }
 
   stillDue(flight: Flight, now: number): boolean {
-    return !this.#discovering() || now >= this.#safetyLookAt(flight);
+    return !this.#discovering() || now >= safetyLookAt(flight, this.#planner);
   }
 
   #discovering(): boolean {
     return this.mode === 'hybrid' && !this.#planner.learned;
   }
 
-  #safetyLookAt(flight: Flight): number {
-    return flight.startedAt + DISCOVERY_SAFETY_FACTOR * this.#planner.durationEstimateMs;
-  }
-
   sawFinal(flight: Flight, now: number): void {
     // Discovery's looks teach the first run time, as in poll mode; later looks are the exception and teach nothing.
-    if (!this.#discovering()) return;
-    const runningAge = flight.seenRunningAt > 0 ? flight.seenRunningAt - flight.startedAt : null;
-    this.#planner.scoutFinished(now - flight.startedAt, runningAge);
+    if (this.#discovering()) scoutFinal(flight, now, this.#planner);
   }
 
   sawRunning(flight: Flight, now: number): void {
