@@ -76,6 +76,21 @@ console.log(
     ? 'action/dist: no stamped bundle, building it with ncc (about a minute)'
     : `action/dist: building it with ncc (about a minute)${have === want ? ', forced' : ', its sources changed'}`,
 );
+// ncc resolves @vellum-batch/core to packages/core/dist, which is whatever the last build left there. A stale dist
+// once gave a bundle of older code under a current stamp (the CI drift check caught it), so core is built from its
+// sources here, every time, with core's own build command.
+const CORE = join(ROOT, 'packages', 'core');
+rmSync(join(CORE, 'dist'), { recursive: true, force: true });
+const tsc = spawnSync(join(ROOT, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.build.json'], {
+  cwd: CORE,
+  stdio: 'inherit',
+});
+if (tsc.error !== undefined || tsc.status !== 0) {
+  console.error(
+    `building @vellum-batch/core failed${tsc.error === undefined ? ` (exit ${tsc.status})` : `: ${tsc.error.message}`}`,
+  );
+  process.exit(1);
+}
 rmSync(DIST, { recursive: true, force: true });
 const ncc = spawnSync(
   join(ACTION, 'node_modules', '.bin', 'ncc'),
