@@ -11,7 +11,7 @@
 // committed bundle is current skips the ncc build (about 2 minutes of CPU) and a changed source always rebuilds.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -56,6 +56,16 @@ function stamped() {
   return existsSync(STAMP) && existsSync(join(DIST, 'index.js')) ? readFileSync(STAMP, 'utf8').trim() : null;
 }
 
+/** Whether packages/core/dist is missing or older than a file core's build reads (a clock can only err towards a build). */
+function coreDistStale() {
+  const built = join(ROOT, 'packages/core/dist/index.js');
+  if (!existsSync(built)) return true;
+  const builtAt = statSync(built).mtimeMs;
+  return inputs()
+    .filter((path) => path.startsWith('packages/core/') || path === 'tsconfig.base.json')
+    .some((path) => statSync(join(ROOT, path)).mtimeMs > builtAt);
+}
+
 const args = process.argv.slice(2);
 const want = digest();
 const have = stamped();
@@ -77,19 +87,23 @@ console.log(
     : `action/dist: building it with ncc (about a minute)${have === want ? ', forced' : ', its sources changed'}`,
 );
 // ncc resolves @vellum-batch/core to packages/core/dist, which is whatever the last build left there. A stale dist
-// once gave a bundle of older code under a current stamp (the CI drift check caught it), so core is built from its
-// sources here, every time, with core's own build command.
+// once gave a bundle of older code under a current stamp (the CI drift check caught it), so core is built here when
+// its dist is older than a source file or missing. Only then: under `pnpm build`, turbo has just built core and runs
+// the CLI's build beside this one, which reads that dist (deleting it here made that build fail).
 const CORE = join(ROOT, 'packages', 'core');
-rmSync(join(CORE, 'dist'), { recursive: true, force: true });
-const tsc = spawnSync(join(ROOT, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.build.json'], {
-  cwd: CORE,
-  stdio: 'inherit',
-});
-if (tsc.error !== undefined || tsc.status !== 0) {
-  console.error(
-    `building @vellum-batch/core failed${tsc.error === undefined ? ` (exit ${tsc.status})` : `: ${tsc.error.message}`}`,
-  );
-  process.exit(1);
+if (coreDistStale()) {
+  console.log('packages/core/dist is older than its sources: building @vellum-batch/core first');
+  rmSync(join(CORE, 'dist'), { recursive: true, force: true });
+  const tsc = spawnSync(join(ROOT, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.build.json'], {
+    cwd: CORE,
+    stdio: 'inherit',
+  });
+  if (tsc.error !== undefined || tsc.status !== 0) {
+    console.error(
+      `building @vellum-batch/core failed${tsc.error === undefined ? ` (exit ${tsc.status})` : `: ${tsc.error.message}`}`,
+    );
+    process.exit(1);
+  }
 }
 rmSync(DIST, { recursive: true, force: true });
 const ncc = spawnSync(
