@@ -145,3 +145,59 @@ describe('a Vellum that goes away mid-run', () => {
     expect(records.filter((r) => r.status === 'CANCELLED')).toHaveLength(5);
   });
 });
+
+/**
+ * A memory Vellum that answers the submit of case c1 with c0's execution id (creating none for c1) after 100 ms, and
+ * holds c0's own answer for `ownerAnswerMs`: c1 hears of c0's execution before c0 does.
+ */
+class AnswersAnotherCase extends MemoryVellum {
+  constructor(
+    readonly clock: ManualClock,
+    readonly ownerAnswerMs: number,
+    durationMs: number,
+  ) {
+    super(clock, { durationMs: () => durationMs });
+  }
+
+  override async executeWorkflowAsync(req: ExecuteWorkflowRequest, options?: RequestOptions) {
+    const q = req.inputs[0]?.value;
+    if (q === 'q1') {
+      await this.clock.sleep(100, options?.signal);
+      return { execution_id: this.executions[0]!.id };
+    }
+    const answer = await super.executeWorkflowAsync(req, options);
+    if (q === 'q0') await this.clock.sleep(this.ownerAnswerMs, options?.signal);
+    return answer;
+  }
+}
+
+describe('a submit answered with the execution of a case whose own answer is still on its way', () => {
+  it('goes to the case Vellum lists it under: the owner tracks it, the other is refused without an execution', async () => {
+    const clock = new ManualClock();
+    const vellum = new AnswersAnotherCase(clock, 2_000, 10_000);
+    const { result, records } = await run(clock, vellum, 3, 3);
+    const [owner, other, third] = records;
+    expect(vellum.executions.map((e) => e.externalId)).toEqual([owner!.external_id, third!.external_id]);
+    expect(owner).toMatchObject({ status: 'FULFILLED', execution_id: 'exec-00000', outputs: { n: 0 } });
+    expect(third).toMatchObject({ status: 'FULFILLED', execution_id: 'exec-00001', outputs: { n: 1 } });
+    expect(other).toMatchObject({ status: 'SUBMIT_FAILED', execution_id: null, passed: false });
+    expect(other!.error).toEqual({
+      code: 'DUPLICATE_EXECUTION_ID',
+      message: `Vellum answered execution id exec-00000 for external id ${other!.external_id}, but that is the execution of case c0; not adopted`,
+    });
+    expect(result.warnings).toEqual([]);
+  });
+
+  it('when the other case was already recorded with it: the owner still takes it, and the run warns that record is not its own', async () => {
+    const clock = new ManualClock();
+    const vellum = new AnswersAnotherCase(clock, 30_000, 500);
+    const { result, records } = await run(clock, vellum, 2, 2);
+    const [owner, other] = records;
+    expect(owner).toMatchObject({ status: 'FULFILLED', execution_id: 'exec-00000', outputs: { n: 0 } });
+    // The journal keeps one record per case: c1's, written with c0's result before c0 heard back, stands.
+    expect(other).toMatchObject({ status: 'FULFILLED', execution_id: 'exec-00000' });
+    expect(result.warnings).toContain(
+      `the case at index 1 was recorded with execution exec-00000, which a submit answer gave it, but Vellum lists that execution under external id ${owner!.external_id} (case c0), which takes it: that record holds case c0's result, not its own; run that case again`,
+    );
+  });
+});

@@ -34,6 +34,11 @@ export interface Flight extends QueueMember {
   probed: boolean;
   /** A completion pushed for this execution (webhook and hybrid modes). */
   pushed: Completion | null;
+  /**
+   * Set (to the reason) when the execution this flight was answered with proved to be another case's (Vellum lists it
+   * under that case's external id): the flight lands as a refused submit, without an execution.
+   */
+  disowned: string | null;
 }
 
 /** The flights of a run and its progress; see the module comment. */
@@ -88,6 +93,7 @@ export class FlightTable {
       probe: false,
       probed: false,
       pushed: null,
+      disowned: null,
     };
     this.#bySeq.set(flight.seq, flight);
     this.#byExternalId.set(externalId, flight);
@@ -126,6 +132,19 @@ export class FlightTable {
     flight.order = this.#accepted++;
     this.#byExecutionId.set(executionId, flight);
     if (submitted) this.#submitted += 1;
+  }
+
+  /**
+   * `holder` took its execution id from a plain submit answer, but Vellum lists that execution under another case's
+   * external id: it gives the id up (the owner's accept takes it next) and is woken to land for `reason`.
+   */
+  disown(holder: Flight, reason: string): void {
+    if (holder.executionId !== null && this.#byExecutionId.get(holder.executionId) === holder) {
+      this.#byExecutionId.delete(holder.executionId);
+    }
+    holder.executionId = null;
+    holder.disowned = reason;
+    holder.wake?.();
   }
 
   /** A case has its record: written now, or kept from the journal of the run this one resumes. */

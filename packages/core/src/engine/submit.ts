@@ -10,12 +10,13 @@
  *   first and the case is submitted again under the same id only when no execution carries it. Should Vellum answer a
  *   reused id with the existing execution's id, that id is the one already known; should it start a second execution,
  *   only an execution created but not yet listed at the lookup could be doubled, and the lookup makes that window small.
- * - an execution id another case of this run already holds is reported, never adopted.
+ * - an execution id another case of this run already holds belongs to the case Vellum lists it under (by external
+ *   id): that case keeps or takes it, the other is refused.
  */
 import { ExternalIdConflictError, submitMayHaveStarted } from '../client.js';
 import type { FoundExecution } from './reconcile.js';
 import { AuthenticationError, ConnectionError, NotFoundError } from '../errors.js';
-import { RUN_ID_METADATA_KEY, type Landing, type RunContext } from './context.js';
+import { RUN_ID_METADATA_KEY, wakeAll, type Landing, type RunContext } from './context.js';
 import type { Flight } from './flights.js';
 import { errorOf, localRecord, stoppedRecord } from './records.js';
 import { fatalMessage } from './stop.js';
@@ -136,7 +137,7 @@ async function lookup(ctx: RunContext, flight: Flight): Promise<FoundExecution |
 }
 
 /** An execution found by external id: this run's own (adopted), or another run's (a conflict, never adopted). */
-function adopt(ctx: RunContext, flight: Flight, found: FoundExecution): SubmitResult {
+async function adopt(ctx: RunContext, flight: Flight, found: FoundExecution): Promise<SubmitResult> {
   const owner = found.metadata?.[RUN_ID_METADATA_KEY];
   if (owner !== ctx.runId) {
     const whose = typeof owner === 'string' ? `run ${owner}` : 'no vellum-batch run';
@@ -148,15 +149,59 @@ function adopt(ctx: RunContext, flight: Flight, found: FoundExecution): SubmitRe
   return accept(ctx, flight, found.executionId, true);
 }
 
-function accept(ctx: RunContext, flight: Flight, executionId: string, adopted: boolean): SubmitResult {
+/**
+ * The submit's execution is known: this flight's, unless another case of this run holds it too. Then the case Vellum
+ * lists it under (by external id) owns it: an id found by this flight's own external id is proven, a plain answer is
+ * looked up once. Proven, this flight takes it from a holder still in the air (which lands refused); unproven, this
+ * flight is refused (a lookup that fails proves nothing, so the holder keeps it).
+ */
+async function accept(
+  ctx: RunContext,
+  flight: Flight,
+  executionId: string,
+  adopted: boolean,
+): Promise<SubmitResult> {
+  const started: SubmitResult = { kind: 'started', executionId, adopted };
+  if (ctx.flights.otherHolder(flight, executionId) === null) return started;
+  const owned = adopted || (await listedUnder(ctx, flight, executionId));
+  // Asked again: the lookup took time, in which the holder may have landed.
   const other = ctx.flights.otherHolder(flight, executionId);
-  if (other !== null) {
-    return ended(ctx, flight, false, 'SUBMIT_FAILED', {
-      code: 'DUPLICATE_EXECUTION_ID',
-      message: `Vellum answered execution id ${executionId} for external id ${flight.externalId}, but that is the execution of ${other}; not adopted`,
-    });
+  if (other === null) return started;
+  if (!owned) {
+    return ended(ctx, flight, false, 'SUBMIT_FAILED', duplicateError(executionId, flight.externalId, other));
   }
-  return { kind: 'started', executionId, adopted };
+  const holder = ctx.flights.holderOf(executionId);
+  if (holder === undefined) {
+    // The holder's record is written (its result is this flight's); the journal keeps one record per case, so it
+    // stands, and the run says so.
+    ctx.warn(
+      `${other.replace(', already recorded', '')} was recorded with execution ${executionId}, which a submit answer gave it, but Vellum lists that execution under external id ${flight.externalId} (case ${flight.case.id}), which takes it: that record holds case ${flight.case.id}'s result, not its own; run that case again`,
+    );
+    return started;
+  }
+  const { message } = duplicateError(executionId, holder.externalId, `case ${flight.case.id}`);
+  ctx.flights.disown(holder, message);
+  // Its execution is this flight's: the model's slot is freed for it, no other execution starts in it.
+  wakeAll(ctx.queue.leave(holder, ctx.clock.now(), false));
+  return started;
+}
+
+/** Whether Vellum lists `executionId` under the flight's external id, started by this run. */
+async function listedUnder(ctx: RunContext, flight: Flight, executionId: string): Promise<boolean> {
+  const found = await lookup(ctx, flight);
+  return found?.executionId === executionId && found.metadata?.[RUN_ID_METADATA_KEY] === ctx.runId;
+}
+
+/** The error of a case whose submit was answered with `whose` execution. */
+function duplicateError(
+  executionId: string,
+  externalId: string,
+  whose: string,
+): { readonly code: 'DUPLICATE_EXECUTION_ID'; readonly message: string } {
+  return {
+    code: 'DUPLICATE_EXECUTION_ID',
+    message: `Vellum answered execution id ${executionId} for external id ${externalId}, but that is the execution of ${whose}; not adopted`,
+  };
 }
 
 function stopped(ctx: RunContext, flight: Flight): SubmitResult {

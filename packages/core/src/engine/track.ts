@@ -34,6 +34,7 @@ export async function trackFlight(ctx: RunContext, flight: Flight): Promise<Land
   let unreadable = 0;
   let problem: string | null = null;
   for (;;) {
+    if (flight.disowned !== null) return disowned(ctx, flight, flight.disowned);
     if (flight.pushed !== null) return pushed(ctx, flight, flight.pushed);
     if (stop.stopping !== null) return stopped(ctx, flight);
     const now = clock.now();
@@ -57,6 +58,7 @@ export async function trackFlight(ctx: RunContext, flight: Flight): Promise<Land
     // A probe asked for before this wait (discovery, the queue probe) looks at once.
     const delay = flight.probe ? 0 : ctx.tracker.nextLookDelay(flight, now);
     const timedOut = await wait(ctx, flight, Math.min(delay, deadline - now));
+    if (flight.disowned !== null) return disowned(ctx, flight, flight.disowned);
     if (flight.pushed !== null) return pushed(ctx, flight, flight.pushed);
     if (stop.stopping !== null) return stopped(ctx, flight);
     if (clock.now() >= deadline) continue;
@@ -74,6 +76,7 @@ export async function trackFlight(ctx: RunContext, flight: Flight): Promise<Land
       stop.noteReached();
     } catch (error) {
       flight.lastLookAt = clock.now();
+      if (flight.disowned !== null) return disowned(ctx, flight, flight.disowned);
       if (flight.pushed !== null) return pushed(ctx, flight, flight.pushed);
       if (stop.stopping !== null) return stopped(ctx, flight);
       flight.looks += 1;
@@ -135,6 +138,8 @@ export async function trackFlight(ctx: RunContext, flight: Flight): Promise<Land
       continue;
     }
     unreadable = 0;
+    // Given up while the look was in the air: what it found is the owner's.
+    if (flight.disowned !== null) return disowned(ctx, flight, flight.disowned);
 
     if (status.status === 'FULFILLED' || status.status === 'REJECTED') {
       const discovering = !ctx.planner.learned;
@@ -208,6 +213,19 @@ function pushed(ctx: RunContext, flight: Flight, completion: Completion): Landin
       flight,
       { fulfilled, outputs: completion.outputs, error: completion.error, url: null },
       now,
+    ),
+    provisional: false,
+  };
+}
+
+/** The execution proved another case's (see `FlightTable.disown`): the case lands refused, without one. */
+function disowned(ctx: RunContext, flight: Flight, message: string): Landing {
+  return {
+    record: localRecord(
+      flight,
+      'SUBMIT_FAILED',
+      { code: 'DUPLICATE_EXECUTION_ID', message },
+      ctx.clock.now(),
     ),
     provisional: false,
   };
