@@ -58,6 +58,7 @@ describe('parseInputs', () => {
       baseline: { kind: 'auto' },
       maxNewFailures: undefined,
       repeat: undefined,
+      clientLimits: {},
     });
   });
 
@@ -125,11 +126,12 @@ describe('parseInputs', () => {
     ).toBe('https://eu.vellum.example');
   });
 
-  it('reads the answer size cap from $VELLUM_BATCH_MAX_RESPONSE_BYTES, as the CLI does', () => {
-    expect(parseRun(minimal, {}).maxResponseBytes).toBeUndefined();
-    expect(parseRun(minimal, { VELLUM_BATCH_MAX_RESPONSE_BYTES: '16MiB' }).maxResponseBytes).toBe(
-      16 * 1024 * 1024,
-    );
+  it('reads the request deadline and the answer size cap from the environment, as the CLI does', () => {
+    expect(parseRun(minimal, {}).clientLimits).toEqual({});
+    expect(
+      parseRun(minimal, { VELLUM_BATCH_REQUEST_TIMEOUT: '2m', VELLUM_BATCH_MAX_RESPONSE_BYTES: '16MiB' })
+        .clientLimits,
+    ).toEqual({ requestTimeoutMs: 120_000, maxResponseBytes: 16 * 1024 * 1024 });
     expect(() => parseRun(minimal, { VELLUM_BATCH_MAX_RESPONSE_BYTES: '16MB' })).toThrow(
       '$VELLUM_BATCH_MAX_RESPONSE_BYTES: "16MB" is not a size: write whole bytes, or KiB, MiB or GiB (e.g. 16MiB)',
     );

@@ -6,8 +6,8 @@ import { z } from 'zod';
 import { ConfigError } from '@vellum-batch/core';
 import {
   checkRepeat,
+  clientLimitsFromEnv,
   COUNT_RANGES,
-  parseByteSize,
   parseConcurrency,
   parseCount,
   parseExternalIdPrefix,
@@ -20,7 +20,7 @@ import {
   parseTimeout,
 } from '@vellum-batch/core/internal';
 import type { CountRange, RepeatConfig } from '@vellum-batch/core/internal';
-import type { GateOptions } from '@vellum-batch/core';
+import type { ClientOptions, GateOptions } from '@vellum-batch/core';
 
 /** Every input of `action.yml`, in its order. */
 export const INPUT_NAMES = [
@@ -127,8 +127,11 @@ export interface RunInputs extends ReportInputs {
   readonly baseUrl: string | { readonly predict: string; readonly api: string } | undefined;
   /** @default `gh-{run id}-{run attempt}-` (+ `s{i}-` for a shard) */
   readonly externalIdPrefix: string | undefined;
-  /** The largest answer read, from `$VELLUM_BATCH_MAX_RESPONSE_BYTES` (as in the CLI). @default 4 MiB */
-  readonly maxResponseBytes: number | undefined;
+  /**
+   * The total deadline of one request and the largest answer read, from `$VELLUM_BATCH_REQUEST_TIMEOUT` and
+   * `$VELLUM_BATCH_MAX_RESPONSE_BYTES` (core's `clientLimitsFromEnv`, as in the CLI). @default 30 s, 4 MiB
+   */
+  readonly clientLimits: Pick<ClientOptions, 'requestTimeoutMs' | 'maxResponseBytes'>;
   /**
    * `repeat` (runs of each case) and `min-pass` (how many must pass; @default `repeat`), read by core's
    * `checkRepeat` as the CLI's flags are. @default unset: each case runs once
@@ -365,12 +368,8 @@ export function parseInputs(read: InputReader, env: NodeJS.ProcessEnv = process.
         : { predict: predictUrl ?? DEFAULT_PREDICT_URL, api: apiUrl ?? DEFAULT_API_URL }),
     externalIdPrefix: v['external-id-prefix'],
     repeat,
-    maxResponseBytes: maxResponseBytes(fromEnv('VELLUM_BATCH_MAX_RESPONSE_BYTES')),
+    clientLimits: clientLimitsFromEnv(env),
   };
-}
-
-function maxResponseBytes(value: string | undefined): number | undefined {
-  return value === undefined ? undefined : parseByteSize(value, '$VELLUM_BATCH_MAX_RESPONSE_BYTES');
 }
 
 function problems(messages: readonly string[]): string {

@@ -158,7 +158,7 @@ async function runBatchOnce(
   const client = createClient({
     apiKey: inputs.apiKey,
     ...(inputs.baseUrl === undefined ? {} : { baseUrl: inputs.baseUrl }),
-    ...(inputs.maxResponseBytes === undefined ? {} : { maxResponseBytes: inputs.maxResponseBytes }),
+    ...inputs.clientLimits,
     onRetry: (info) => {
       if (info.attempt === 1 || info.attempt % 5 === 0) {
         io.info(`retrying ${info.operation} in ${Math.round(info.delayMs)}ms: ${info.error.message}`);

@@ -7,8 +7,8 @@ import { z } from 'zod';
 import { ConfigError } from '@vellum-batch/core';
 import {
   checkRepeat,
+  clientLimitsFromEnv,
   COUNT_RANGES,
-  parseByteSize,
   parseConcurrency,
   parseCount,
   parseExternalIdPrefix,
@@ -18,9 +18,9 @@ import {
   parseShard,
   parseTimeout,
 } from '@vellum-batch/core/internal';
-import type { GateOptions, RunMode } from '@vellum-batch/core';
+import type { ClientOptions, GateOptions, RunMode } from '@vellum-batch/core';
 import type { CountRange, DatasetFormat, RepeatConfig } from '@vellum-batch/core/internal';
-import { hosts, nonEmpty, webhookAuth } from './run-env.js';
+import { hosts, webhookAuth } from './run-env.js';
 
 /** `vellum-batch run`, parsed. */
 export interface RunConfig {
@@ -70,15 +70,11 @@ export interface RunConfig {
   /** `--repeat N --min-pass K` (K defaults to N), or undefined when each case runs once. */
   readonly repeat: RepeatConfig | undefined;
   /**
-   * The total deadline of one request (headers and body), from `$VELLUM_BATCH_REQUEST_TIMEOUT` (a duration such as
-   * `10s`); undefined: the client's default (30 s).
+   * The total deadline of one request and the largest answer read, from `$VELLUM_BATCH_REQUEST_TIMEOUT` and
+   * `$VELLUM_BATCH_MAX_RESPONSE_BYTES` (core's `clientLimitsFromEnv`, as in the action); each absent: the client's
+   * default (30 s, 4 MiB).
    */
-  readonly requestTimeoutMs: number | undefined;
-  /**
-   * The largest answer read, from `$VELLUM_BATCH_MAX_RESPONSE_BYTES` (`16MiB`, or bytes); undefined: the client's
-   * default (4 MiB).
-   */
-  readonly maxResponseBytes: number | undefined;
+  readonly clientLimits: Pick<ClientOptions, 'requestTimeoutMs' | 'maxResponseBytes'>;
 }
 
 /** `--baseline DIR`, `--max-new-failures N`, `--baseline-any-workflow`, parsed. */
@@ -308,8 +304,6 @@ export function parseRunFlags(
   if (problems.length > 0) throw new ConfigError(problems.join('\n'));
 
   const baseUrl = hosts(flags, env);
-  const requestTimeout = nonEmpty(env['VELLUM_BATCH_REQUEST_TIMEOUT']);
-  const maxResponse = nonEmpty(env['VELLUM_BATCH_MAX_RESPONSE_BYTES']);
   return {
     dataset: flags.dataset ?? '',
     datasetFormat: flags.datasetFormat,
@@ -348,11 +342,6 @@ export function parseRunFlags(
     json: flags.json === true,
     baseline,
     repeat,
-    requestTimeoutMs:
-      requestTimeout === undefined
-        ? undefined
-        : parseTimeout(requestTimeout, '$VELLUM_BATCH_REQUEST_TIMEOUT'),
-    maxResponseBytes:
-      maxResponse === undefined ? undefined : parseByteSize(maxResponse, '$VELLUM_BATCH_MAX_RESPONSE_BYTES'),
+    clientLimits: clientLimitsFromEnv(env),
   };
 }

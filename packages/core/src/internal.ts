@@ -4,6 +4,7 @@
  */
 export { createRetryLogger, DEFAULT_API_URL, DEFAULT_PREDICT_URL } from './client.js';
 export type { RetryLoggerOptions } from './client.js';
+export { CLIENT_ENV, clientLimitsFromEnv } from './client-env.js';
 export { DATASET_EXTENSIONS } from './dataset.js';
 export type { DatasetFormat } from './dataset.js';
 export { formatDuration } from './duration.js';

@@ -155,8 +155,7 @@ function clientOptions(
 ): Pick<ClientOptions, 'baseUrl' | 'requestTimeoutMs' | 'maxResponseBytes'> {
   return {
     ...(config.baseUrl === undefined ? {} : { baseUrl: config.baseUrl }),
-    ...(config.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: config.requestTimeoutMs }),
-    ...(config.maxResponseBytes === undefined ? {} : { maxResponseBytes: config.maxResponseBytes }),
+    ...config.clientLimits,
   };
 }
 
