@@ -57,7 +57,13 @@ class UnusableStatus extends MemoryVellum {
   }
 }
 
-async function run(clock: ManualClock, client: MemoryVellum, n: number, concurrency = 4) {
+async function run(
+  clock: ManualClock,
+  client: MemoryVellum,
+  n: number,
+  concurrency = 4,
+  executionTimeoutMs?: number,
+) {
   const list = cases(n);
   const result = await clock.drive(
     runBatch({
@@ -67,6 +73,7 @@ async function run(clock: ManualClock, client: MemoryVellum, n: number, concurre
       outDir: dir,
       clock,
       concurrency,
+      executionTimeoutMs,
     }),
   );
   const lines = (name: string) =>
@@ -199,5 +206,25 @@ describe('a submit answered with the execution of a case whose own answer is sti
     expect(result.warnings).toContain(
       `the case at index 1 was recorded with execution exec-00000, which a submit answer gave it, but Vellum lists that execution under external id ${owner!.external_id} (case c0), which takes it: that record holds case c0's result, not its own; run that case again`,
     );
+  });
+
+  it("when the owner hears back during the other case's last look at its deadline: that look lands DUPLICATE_EXECUTION_ID, not with the owner's result", async () => {
+    const clock = new ManualClock();
+    // c1 holds exec-00000 from 100 ms, its deadline is at 1.1 s; every status look before 1.5 s (when c0 hears back)
+    // takes 1 s, so c1's first look answers running at 1.1 s, and its last look is in the air when c0 takes the
+    // execution; that look answers FULFILLED (the execution ends at 1.2 s).
+    const start = clock.now();
+    const vellum = new (class extends AnswersAnotherCase {
+      override async getExecutionStatus(id: string, options?: RequestOptions) {
+        if (clock.now() - start < 1_500) await clock.sleep(1_000, options?.signal);
+        return super.getExecutionStatus(id, options);
+      }
+    })(clock, 1_500, 1_200);
+    const { records, result } = await run(clock, vellum, 2, 2, 1_000);
+    const [owner, other] = records;
+    expect(owner).toMatchObject({ status: 'FULFILLED', execution_id: 'exec-00000', outputs: { n: 0 } });
+    expect(other).toMatchObject({ status: 'SUBMIT_FAILED', execution_id: null, outputs: null });
+    expect(other!.error).toMatchObject({ code: 'DUPLICATE_EXECUTION_ID' });
+    expect(result.warnings).toEqual([]);
   });
 });

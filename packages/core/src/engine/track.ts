@@ -242,11 +242,14 @@ async function stopped(ctx: RunContext, flight: Flight): Promise<Landing> {
 
 /** A final status request after a deadline, bounded in time (on the run's clock); the landing when it ended. */
 async function lastLook(ctx: RunContext, flight: Flight): Promise<Landing | null> {
+  // Given up (see `FlightTable.disown`) before or during the look: the execution is another case's.
+  if (flight.disowned !== null) return disowned(ctx, flight, flight.disowned);
   if (flight.executionId === null) return null;
   const limit = new AbortController();
   const cancel = ctx.clock.setTimer(LAST_LOOK_MS, () => limit.abort(new Error('last look timed out')));
   try {
     const status = await ctx.client.getExecutionStatus(flight.executionId, { signal: limit.signal });
+    if (flight.disowned !== null) return disowned(ctx, flight, flight.disowned);
     if (status.status === 'FULFILLED' || status.status === 'REJECTED')
       return finalFromStatus(ctx, flight, status);
   } catch {
@@ -254,7 +257,7 @@ async function lastLook(ctx: RunContext, flight: Flight): Promise<Landing | null
   } finally {
     cancel();
   }
-  return null;
+  return flight.disowned === null ? null : disowned(ctx, flight, flight.disowned);
 }
 
 /** Sleeps up to `ms` (Infinity: until woken); true when the time ran out, false when woken or stopped. */
