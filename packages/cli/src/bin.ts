@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 import { main } from './cli.js';
 import { exitOnEarlySignals } from './signals.js';
+import { keepWasmOnBaseline } from './wasm-tier.js';
 
+keepWasmOnBaseline();
 exitOnEarlySignals({ stdout: process.stdout, stderr: process.stderr, env: process.env });
 process.exitCode = await main(process.argv.slice(2));
