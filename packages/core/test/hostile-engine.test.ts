@@ -3,7 +3,7 @@
  * that cannot be used (a redirect, a body that does not parse) are retried a fixed number of times with the reason
  * kept, and a server that goes away stops the run with a sentence that says for how long and how often.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -63,6 +63,7 @@ async function run(
   n: number,
   concurrency = 4,
   executionTimeoutMs?: number,
+  mode?: 'resume',
 ) {
   const list = cases(n);
   const result = await clock.drive(
@@ -74,6 +75,7 @@ async function run(
       clock,
       concurrency,
       executionTimeoutMs,
+      mode,
     }),
   );
   const lines = (name: string) =>
@@ -158,6 +160,9 @@ describe('a Vellum that goes away mid-run', () => {
  * holds c0's own answer for `ownerAnswerMs`: c1 hears of c0's execution before c0 does.
  */
 class AnswersAnotherCase extends MemoryVellum {
+  /** Whether c1's submit is answered with c0's execution (else it gets its own). */
+  misanswer = true;
+
   constructor(
     readonly clock: ManualClock,
     readonly ownerAnswerMs: number,
@@ -168,7 +173,7 @@ class AnswersAnotherCase extends MemoryVellum {
 
   override async executeWorkflowAsync(req: ExecuteWorkflowRequest, options?: RequestOptions) {
     const q = req.inputs[0]?.value;
-    if (q === 'q1') {
+    if (q === 'q1' && this.misanswer) {
       await this.clock.sleep(100, options?.signal);
       return { execution_id: this.executions[0]!.id };
     }
@@ -226,5 +231,53 @@ describe('a submit answered with the execution of a case whose own answer is sti
     expect(other).toMatchObject({ status: 'SUBMIT_FAILED', execution_id: null, outputs: null });
     expect(other!.error).toMatchObject({ code: 'DUPLICATE_EXECUTION_ID' });
     expect(result.warnings).toEqual([]);
+  });
+});
+
+/** The journal of a finished run, cut back to what a crash right after its submits went out leaves: header, intents. */
+async function crashedAfterSubmits(
+  edit: (entries: Record<string, unknown>[]) => Record<string, unknown>[] = (e) => e,
+) {
+  const path = join(dir, 'journal.jsonl');
+  const entries = (await readFile(path, 'utf8'))
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+  const kept = edit(entries.filter((e) => e['t'] === 'run' || e['t'] === 'intent'));
+  await writeFile(path, kept.map((e) => `${JSON.stringify(e)}\n`).join(''));
+  await Promise.all(['results.jsonl', 'summary.json'].map((name) => rm(join(dir, name), { force: true })));
+}
+
+describe('resuming a journal that holds a submit intent without its execution id', () => {
+  it('looks the external id up before submitting: a Vellum that starts a reused id again gets no second execution', async () => {
+    const clock = new ManualClock();
+    const vellum = new MemoryVellum(clock, { durationMs: () => 500, reusedExternalId: 'start' });
+    await run(clock, vellum, 3, 3);
+    await crashedAfterSubmits();
+    const { records } = await run(clock, vellum, 3, 3, undefined, 'resume');
+    expect(vellum.executions).toHaveLength(3);
+    expect(records.map((r) => [r.status, r.execution_id])).toEqual([
+      ['FULFILLED', 'exec-00000'],
+      ['FULFILLED', 'exec-00001'],
+      ['FULFILLED', 'exec-00002'],
+    ]);
+  });
+
+  it('tracks by neither case an execution id journaled for two: the owner adopts it by external id, the other is submitted', async () => {
+    const clock = new ManualClock();
+    const vellum = new AnswersAnotherCase(clock, 0, 500);
+    await run(clock, vellum, 2, 2);
+    // c1's answer named c0's execution (Vellum created none for c1) and the crash came before c1 landed refused.
+    await crashedAfterSubmits((entries) => [
+      ...entries,
+      { t: 'sub', i: 1, exec: 'exec-00000', at: new Date(clock.now()).toISOString() },
+      { t: 'sub', i: 0, exec: 'exec-00000', at: new Date(clock.now()).toISOString() },
+    ]);
+    vellum.misanswer = false;
+    const { records } = await run(clock, vellum, 2, 2, undefined, 'resume');
+    const [owner, other] = records;
+    expect(owner).toMatchObject({ status: 'FULFILLED', execution_id: 'exec-00000', outputs: { n: 0 } });
+    expect(other).toMatchObject({ status: 'FULFILLED', execution_id: 'exec-00001', outputs: { n: 1 } });
+    expect(vellum.executions.map((e) => e.externalId)).toEqual([owner!.external_id, other!.external_id]);
   });
 });

@@ -26,7 +26,7 @@ export async function flyCase(
       ctx.flights.accepted(flight, plan.executionId, true);
       ctx.queue.adopt(flight, plan.submittedAt);
     } else {
-      const result = await submitFlight(ctx, flight);
+      const result = await submitFlight(ctx, flight, plan.mayHaveStarted);
       if (result.kind === 'ended') return result.landing;
       const now = ctx.clock.now();
       ctx.flights.accepted(flight, result.executionId, true);

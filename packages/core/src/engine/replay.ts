@@ -68,7 +68,8 @@ export interface ReplayState {
   >;
   /**
    * Units submitted (execution id known) without a final record: also those the run stopped under (their record is
-   * provisional), whose executions may have gone on running.
+   * provisional), whose executions may have gone on running. An execution id journaled for two or more such units is
+   * kept for none (see {@link withoutShared}).
    */
   readonly submitted: Map<
     number,
@@ -165,5 +166,19 @@ export async function readJournal(path: string): Promise<ReplayState> {
   }
   // A last line without its newline was torn by a crash mid-write: it never counted.
   if (header === null) throw new EmptyJournalError(path);
-  return { header, records, submitted, externalIds, validBytes };
+  return { header, records, submitted: withoutShared(submitted), externalIds, validBytes };
+}
+
+/**
+ * `submitted` without the units that share an execution id. A submit answer gave one unit another's execution, and
+ * the run ended before the other's record settled whose it is (`submit.ts`): tracked by that id, both would end with
+ * one execution's result. Left out, each is resumed from its intent: its external id is looked up, so the owner
+ * adopts the execution Vellum lists under its id and the other is submitted (nothing was created for it).
+ */
+function withoutShared(submitted: ReplayState['submitted']): ReplayState['submitted'] {
+  const holders = new Map<string, number>();
+  for (const { executionId } of submitted.values())
+    holders.set(executionId, (holders.get(executionId) ?? 0) + 1);
+  for (const [slot, { executionId }] of submitted) if (holders.get(executionId)! > 1) submitted.delete(slot);
+  return submitted;
 }

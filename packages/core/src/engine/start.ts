@@ -41,7 +41,16 @@ export interface StartPlan {
 /** What is left to do for one unit (one repeat of one case). */
 export type CasePlan =
   | { readonly kind: 'done'; readonly passed: boolean; readonly carried: CaseRecord | null }
-  | { readonly kind: 'submit'; readonly externalId: string; readonly attempts: number }
+  | {
+      readonly kind: 'submit';
+      readonly externalId: string;
+      readonly attempts: number;
+      /**
+       * The resumed journal holds this unit's intent but no execution id: its submit may have reached Vellum before
+       * the run ended, so its external id is looked up before anything is sent (`submit.ts`).
+       */
+      readonly mayHaveStarted: boolean;
+    }
   | {
       readonly kind: 'track';
       readonly externalId: string;
@@ -154,19 +163,19 @@ export function planCase(
         attempts: 1,
       };
     }
-    return { kind: 'submit', externalId, attempts: 1 };
+    return { kind: 'submit', externalId, attempts: 1, mayHaveStarted: resume.externalIds.has(slot) };
   }
   const externalId = ownId;
   const previous = start.previous;
   if (previous !== null) {
     const at = previous.state.records.get(slot);
-    if (at === undefined) return { kind: 'submit', externalId, attempts: 1 };
+    if (at === undefined) return { kind: 'submit', externalId, attempts: 1, mayHaveStarted: false };
     if (previousCasePassed(previous.state, c.index, repeat)) {
       return { kind: 'done', passed: at.passed, carried: readPrevious(at.offset, at.length) };
     }
-    return { kind: 'submit', externalId, attempts: at.attempts + 1 };
+    return { kind: 'submit', externalId, attempts: at.attempts + 1, mayHaveStarted: false };
   }
-  return { kind: 'submit', externalId, attempts: 1 };
+  return { kind: 'submit', externalId, attempts: 1, mayHaveStarted: false };
 }
 
 /** Whether case `index` passed in the earlier attempt: its record passed, or enough of its repeats' records did. */

@@ -11,7 +11,9 @@
  *   reused id with the existing execution's id, that id is the one already known; should it start a second execution,
  *   only an execution created but not yet listed at the lookup could be doubled, and the lookup makes that window small.
  * - an execution id another case of this run already holds belongs to the case Vellum lists it under (by external
- *   id): that case keeps or takes it, the other is refused.
+ *   id): that case keeps or takes it, the other is refused;
+ * - a case resumed from a journal that holds its intent but no execution id is in the ambiguous state: looked up
+ *   first, submitted only when no execution carries its external id.
  */
 import { ExternalIdConflictError, submitMayHaveStarted } from '../client.js';
 import type { FoundExecution } from './reconcile.js';
@@ -29,8 +31,16 @@ export type SubmitResult =
 /** Ambiguous submit failures tolerated (each followed by a lookup) before a case gives up. */
 const MAX_AMBIGUOUS_TRIES = 4;
 
-/** Submits the flight's case (its intent journaled first); see the module comment. Never rejects on a case's fault. */
-export async function submitFlight(ctx: RunContext, flight: Flight): Promise<SubmitResult> {
+/**
+ * Submits the flight's case (its intent journaled first); see the module comment. Never rejects on a case's fault.
+ * @param mayHaveStarted An earlier run journaled the intent but no execution id (`--resume`): the external id is
+ *   looked up first, and submitted only when no execution carries it.
+ */
+export async function submitFlight(
+  ctx: RunContext,
+  flight: Flight,
+  mayHaveStarted = false,
+): Promise<SubmitResult> {
   const { journal, stop, clock } = ctx;
   journal.intent(flight.case.index, flight.externalId);
   try {
@@ -38,6 +48,14 @@ export async function submitFlight(ctx: RunContext, flight: Flight): Promise<Sub
   } catch {
     // The journal cannot be written: the run is stopping, and nothing may go out that the journal does not know of.
     return stopped(ctx, flight);
+  }
+  if (mayHaveStarted) {
+    // The earlier run may have sent it and lost the answer: the same state as an ambiguous failure. Whether Vellum
+    // refuses a reused external id (observed) or starts another execution (not excluded by its docs), an execution
+    // already listed is adopted, never doubled.
+    const found = await lookup(ctx, flight);
+    if (stop.stopping !== null) return stopped(ctx, flight);
+    if (found !== null) return adopt(ctx, flight, found);
   }
   let backoffMs = 100;
   for (let tries = 1; ; tries++) {

@@ -53,6 +53,11 @@ export interface MemoryVellumOptions {
   readonly statusLagMs?: number;
   /** How long after its finish an execution's push is delivered (webhook latency). @default 0 */
   readonly pushDelayMs?: number;
+  /**
+   * The answer to a submit with an external id already used: a 400 naming it (as observed of Vellum), or another
+   * execution under the same id (a reading Vellum's docs do not exclude). @default 'refuse'
+   */
+  readonly reusedExternalId?: 'refuse' | 'start';
 }
 
 export const MEMORY_DEPLOYMENT: WorkflowDeployment = {
@@ -136,7 +141,11 @@ export class MemoryVellum implements VellumClient, CompletionFeed {
     }
     this.#advance();
     const externalId = req.externalId ?? null;
-    if (externalId !== null && this.#byExternalId.has(externalId)) {
+    if (
+      externalId !== null &&
+      this.#byExternalId.has(externalId) &&
+      this.#options.reusedExternalId !== 'start'
+    ) {
       throw new ExternalIdConflictError(400, `external_id ${externalId} already exists`, 'POST', externalId);
     }
     const n = this.executions.length;
