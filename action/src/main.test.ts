@@ -170,6 +170,29 @@ describe('runAction', () => {
     );
   });
 
+  it("logs the run's own warnings as warnings (here: Vellum rate limiting submits)", async () => {
+    const limited = await startFakeVellum({
+      apiKey: KEY,
+      deployments: ['bot'],
+      durationMs: 5,
+      faults: { rateLimitRate: 0.5, retryAfterSeconds: 0 },
+    });
+    try {
+      const file = await dataset(
+        Array.from({ length: 8 }, (_, i) => ({ id: `c${i}`, inputs: { q: `q${i}` } })),
+      );
+      const io = fakeIo({ ...baseInputs(file), 'base-url': limited.url });
+      await runAction(io, env());
+      expect(limited.stats.faultsInjected.rateLimited).toBeGreaterThan(0);
+      expect(
+        io.log.filter((line) => line.startsWith('warning Vellum is rate limiting submits (429)')),
+      ).toHaveLength(1);
+      expect(io.outputs).toMatchObject({ total: '8', passed: '8' });
+    } finally {
+      await limited.close();
+    }
+  });
+
   it('fails before submitting anything on a bad dataset, with the file and line, and masks the key first', async () => {
     const file = await dataset([
       { id: 'a', inputs: { q: 'x' } },

@@ -1,4 +1,7 @@
-/** The action's log while a batch runs: the start, a progress line every few seconds, the server's limit, a stop. */
+/**
+ * The action's log while a batch runs: the start, a progress line every few seconds, the server's limit, the run's
+ * warnings, a stop.
+ */
 import type { RunEvent } from '@vellum-batch/core';
 import type { ActionIo } from './main.js';
 import { progressLine } from './summary.js';
@@ -7,7 +10,8 @@ import { progressLine } from './summary.js';
 const PROGRESS_EVERY_MS = 5_000;
 
 /**
- * Logs the start, a progress line every few seconds, the server's limit and why a run stops. The last line is
+ * Logs the start, a progress line every few seconds, the server's limit, each warning of the run (as a warning
+ * annotation) and why a run stops. The last line is
  * {@link finalLine}, from the summary: the engine counts a case finished before its execution leaves `running`,
  * so a line written on the last record could read `1 running` after the end.
  */
@@ -29,6 +33,10 @@ export function progressLogger(io: ActionIo): (event: RunEvent) => void {
         return;
       case 'stopping':
         io.warning(`stopping (${event.reason}): ${event.message}`);
+        return;
+      case 'warning':
+        // What the run says once (Vellum rate limiting, a journal kept aside, a record that is not its case's).
+        io.warning(event.message);
         return;
       default: {
         const now = Date.now();
