@@ -23,6 +23,7 @@ const totals = {
   lagged: 0,
   timedOut: 0,
   duplicates: 0,
+  outcomeUnknown: 0,
 };
 
 function cases(): Case[] {
@@ -81,10 +82,23 @@ async function chaosRun(seed: number): Promise<void> {
     ).toEqual(Array.from({ length: CASES }, (_, i) => i));
     const executions = [...fake.executions()];
     const externalIds = new Set(executions.map((e) => e.externalId));
-    expect(executions, `seed ${seed}: executions created`).toHaveLength(CASES);
-    expect(externalIds.size, `seed ${seed}: distinct external ids`).toBe(CASES);
+    // A case whose 4 submits in a row got no usable answer (5xx, a dropped answer) and whose lookups found nothing
+    // ends SUBMIT_OUTCOME_UNKNOWN (resumable), without an execution: rare at these rates (one in a few full suite
+    // runs), but the fake's seeded draws follow the order requests arrive in, which the machine's load changes.
+    const unknown = records.filter((r) => r.error?.code === 'SUBMIT_OUTCOME_UNKNOWN');
+    for (const record of unknown) {
+      expect(record, `seed ${seed}: ${record.id}`).toMatchObject({
+        status: 'SUBMIT_FAILED',
+        execution_id: null,
+      });
+      expect(fake.byExternalId(record.external_id), `seed ${seed}: ${record.id}`).toBeUndefined();
+    }
+    totals.outcomeUnknown += unknown.length;
+    expect(executions, `seed ${seed}: executions created`).toHaveLength(CASES - unknown.length);
+    expect(externalIds.size, `seed ${seed}: distinct external ids`).toBe(CASES - unknown.length);
     totals.duplicates += executions.length - externalIds.size;
     for (const record of records) {
+      if (record.error?.code === 'SUBMIT_OUTCOME_UNKNOWN') continue;
       const truth = fake.byExternalId(record.external_id);
       expect(truth, `seed ${seed}: ${record.id} has an execution`).toBeDefined();
       expect(record.execution_id).toBe(truth!.id);
@@ -115,7 +129,8 @@ describe('chaos: every fault at once', () => {
     console.log(
       `chaos: ${SEEDS} seeds x ${CASES} cases: ${totals.retries} retries, ${totals.rateLimited} 429s, ` +
         `${totals.serverErrors} 5xx, ${totals.dropped} dropped submit answers reconciled, ${totals.lagged} lagging 404s, ` +
-        `${totals.timedOut} never-finishing executions timed out, ${totals.duplicates} duplicate executions`,
+        `${totals.timedOut} never-finishing executions timed out, ${totals.outcomeUnknown} submits given up as ` +
+        `outcome unknown, ${totals.duplicates} duplicate executions`,
     );
   });
 
