@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ExecuteWorkflowRequest, ExecutionStatusResponse, RequestOptions } from '../src/client.js';
 import { ConnectionError, ResponseValidationError } from '../src/errors.js';
+import type { RunBatchOptions, RunProgress } from '../src/engine/options.js';
 import { runBatch } from '../src/engine/run.js';
 import type { Case, CaseRecord } from '../src/types.js';
 import { ManualClock } from './support/manual-clock.js';
@@ -62,8 +63,7 @@ async function run(
   client: MemoryVellum,
   n: number,
   concurrency = 4,
-  executionTimeoutMs?: number,
-  mode?: 'resume',
+  extra: Pick<RunBatchOptions, 'executionTimeoutMs' | 'mode' | 'onEvent' | 'repeat'> = {},
 ) {
   const list = cases(n);
   const result = await clock.drive(
@@ -74,8 +74,7 @@ async function run(
       outDir: dir,
       clock,
       concurrency,
-      executionTimeoutMs,
-      mode,
+      ...extra,
     }),
   );
   const lines = (name: string) =>
@@ -162,18 +161,20 @@ describe('a Vellum that goes away mid-run', () => {
 class AnswersAnotherCase extends MemoryVellum {
   /** Whether c1's submit is answered with c0's execution (else it gets its own). */
   misanswer = true;
+  /** How many of c1's submits are, at most (then it gets its own). */
+  misanswers = Infinity;
 
   constructor(
     readonly clock: ManualClock,
     readonly ownerAnswerMs: number,
-    durationMs: number,
+    durationMs: number | ((n: number) => number),
   ) {
-    super(clock, { durationMs: () => durationMs });
+    super(clock, { durationMs: typeof durationMs === 'number' ? () => durationMs : durationMs });
   }
 
   override async executeWorkflowAsync(req: ExecuteWorkflowRequest, options?: RequestOptions) {
     const q = req.inputs[0]?.value;
-    if (q === 'q1' && this.misanswer) {
+    if (q === 'q1' && this.misanswer && this.misanswers-- > 0) {
       await this.clock.sleep(100, options?.signal);
       return { execution_id: this.executions[0]!.id };
     }
@@ -200,17 +201,87 @@ describe('a submit answered with the execution of a case whose own answer is sti
     expect(result.warnings).toEqual([]);
   });
 
-  it('when the other case was already recorded with it: the owner still takes it, and the run warns that record is not its own', async () => {
+  it('when the other case was already recorded with it: the owner takes it and that record is replaced by a refused one', async () => {
     const clock = new ManualClock();
     const vellum = new AnswersAnotherCase(clock, 30_000, 500);
-    const { result, records } = await run(clock, vellum, 2, 2);
+    const told: CaseRecord[] = [];
+    let progress: RunProgress | null = null;
+    const { result, records, journal } = await run(clock, vellum, 2, 2, {
+      onEvent: (event) => {
+        progress = event.progress;
+        if (event.type === 'record') told.push(event.record);
+      },
+    });
     const [owner, other] = records;
     expect(owner).toMatchObject({ status: 'FULFILLED', execution_id: 'exec-00000', outputs: { n: 0 } });
-    // The journal keeps one record per case: c1's, written with c0's result before c0 heard back, stands.
-    expect(other).toMatchObject({ status: 'FULFILLED', execution_id: 'exec-00000' });
+    expect(other).toMatchObject({
+      status: 'SUBMIT_FAILED',
+      execution_id: null,
+      outputs: null,
+      passed: false,
+    });
+    expect(other!.error).toEqual({
+      code: 'DUPLICATE_EXECUTION_ID',
+      message: `Vellum answered execution id exec-00000 for external id ${other!.external_id}, but that is the execution of case c0; not adopted`,
+    });
+    expect(result.summary).toMatchObject({ total: 2, passed: 1, failed: 1 });
+    expect(progress).toMatchObject({ finished: 2, passed: 1, failed: 1 });
+    // c1 was told FULFILLED with c0's result, then told again refused; the journal's latest record of c1 is the refusal.
+    expect(told.map((r) => [r.id, r.status])).toEqual([
+      ['c1', 'FULFILLED'],
+      ['c1', 'SUBMIT_FAILED'],
+      ['c0', 'FULFILLED'],
+    ]);
+    expect(
+      journal.filter((e) => e['t'] === 'rec' && e['i'] === 1).map((e) => (e['r'] as CaseRecord).status),
+    ).toEqual(['FULFILLED', 'SUBMIT_FAILED']);
     expect(result.warnings).toContain(
-      `the case at index 1 was recorded with execution exec-00000, which a submit answer gave it, but Vellum lists that execution under external id ${owner!.external_id} (case c0), which takes it: that record holds case c0's result, not its own; run that case again`,
+      `the case at index 1 was recorded with execution exec-00000, which a submit answer gave it, but Vellum lists that execution under external id ${owner!.external_id} (case c0), which takes it: that record is replaced by SUBMIT_FAILED (DUPLICATE_EXECUTION_ID); --retry-failed runs it again`,
     );
+  });
+
+  it('with repeats, replaces the recorded repeat and tells the case again, failed', async () => {
+    const clock = new ManualClock();
+    // c1's two repeats (input q1) are both answered with c0's first execution; c0's answers take 30 s.
+    const vellum = new AnswersAnotherCase(clock, 30_000, 500);
+    const told: CaseRecord[] = [];
+    const { result, records } = await run(clock, vellum, 2, 4, {
+      repeat: { count: 2, minPass: 1 },
+      onEvent: (event) => event.type === 'record' && told.push(event.record),
+    });
+    const [owner, other] = records;
+    expect(owner).toMatchObject({ status: 'FULFILLED', passed: true });
+    expect(owner!.repeats!.map((r) => r.execution_id)).toEqual(['exec-00000', 'exec-00001']);
+    expect(other).toMatchObject({ passed: false, status: 'SUBMIT_FAILED' });
+    expect(other!.repeats!.map((r) => [r.status, r.execution_id])).toEqual([
+      ['SUBMIT_FAILED', null],
+      ['SUBMIT_FAILED', null],
+    ]);
+    expect(told.filter((r) => r.id === 'c1').map((r) => r.passed)).toEqual([true, false]);
+    expect(result.summary).toMatchObject({ total: 2, passed: 1, failed: 1 });
+  });
+
+  it('with repeats, replaces the recorded repeat of a case whose other repeats are still running', async () => {
+    const clock = new ManualClock();
+    // c1's first repeat is answered with c0's first execution; its second runs 60 s (exec-00002), so c1 is still in
+    // the air when c0 hears back at 30 s.
+    const vellum = new AnswersAnotherCase(clock, 30_000, (n) => (n === 2 ? 60_000 : 500));
+    vellum.misanswers = 1;
+    const told: CaseRecord[] = [];
+    const { records } = await run(clock, vellum, 2, 4, {
+      repeat: { count: 2, minPass: 1 },
+      onEvent: (event) => event.type === 'record' && told.push(event.record),
+    });
+    const other = records[1]!;
+    expect(other.repeats!.map((r) => [r.status, r.execution_id])).toEqual([
+      ['SUBMIT_FAILED', null],
+      ['FULFILLED', 'exec-00002'],
+    ]);
+    expect(other).toMatchObject({ passed: true, execution_id: 'exec-00002' });
+    // Told once, when its last repeat is in, with the replaced repeat (results.jsonl is rebuilt from the journal).
+    const toldOther = told.filter((r) => r.id === 'c1');
+    expect(toldOther).toHaveLength(1);
+    expect(toldOther[0]!.repeats!.map((r) => r.status)).toEqual(['SUBMIT_FAILED', 'FULFILLED']);
   });
 
   it("when the owner hears back during the other case's last look at its deadline: that look lands DUPLICATE_EXECUTION_ID, not with the owner's result", async () => {
@@ -225,7 +296,7 @@ describe('a submit answered with the execution of a case whose own answer is sti
         return super.getExecutionStatus(id, options);
       }
     })(clock, 1_500, 1_200);
-    const { records, result } = await run(clock, vellum, 2, 2, 1_000);
+    const { records, result } = await run(clock, vellum, 2, 2, { executionTimeoutMs: 1_000 });
     const [owner, other] = records;
     expect(owner).toMatchObject({ status: 'FULFILLED', execution_id: 'exec-00000', outputs: { n: 0 } });
     expect(other).toMatchObject({ status: 'SUBMIT_FAILED', execution_id: null, outputs: null });
@@ -254,7 +325,7 @@ describe('resuming a journal that holds a submit intent without its execution id
     const vellum = new MemoryVellum(clock, { durationMs: () => 500, reusedExternalId: 'start' });
     await run(clock, vellum, 3, 3);
     await crashedAfterSubmits();
-    const { records } = await run(clock, vellum, 3, 3, undefined, 'resume');
+    const { records } = await run(clock, vellum, 3, 3, { mode: 'resume' });
     expect(vellum.executions).toHaveLength(3);
     expect(records.map((r) => [r.status, r.execution_id])).toEqual([
       ['FULFILLED', 'exec-00000'],
@@ -274,7 +345,7 @@ describe('resuming a journal that holds a submit intent without its execution id
       { t: 'sub', i: 0, exec: 'exec-00000', at: new Date(clock.now()).toISOString() },
     ]);
     vellum.misanswer = false;
-    const { records } = await run(clock, vellum, 2, 2, undefined, 'resume');
+    const { records } = await run(clock, vellum, 2, 2, { mode: 'resume' });
     const [owner, other] = records;
     expect(owner).toMatchObject({ status: 'FULFILLED', execution_id: 'exec-00000', outputs: { n: 0 } });
     expect(other).toMatchObject({ status: 'FULFILLED', execution_id: 'exec-00001', outputs: { n: 1 } });

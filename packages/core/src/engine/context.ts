@@ -8,6 +8,7 @@ import type { Clock } from '../internal/clock.js';
 import type { CaseRecord } from '../types.js';
 import type { Flight, FlightTable } from './flights.js';
 import type { JournalWriter } from './journal.js';
+import type { Lander } from './landing.js';
 import type { ResolvedOptions, RunEvent } from './options.js';
 import type { PollPlanner } from './planner.js';
 import type { ExternalIdFinder } from './reconcile.js';
@@ -52,6 +53,8 @@ export interface RunContext {
   readonly flights: FlightTable;
   readonly tracker: Tracker;
   readonly journal: JournalWriter;
+  /** The one writer of records (`landing.ts`). */
+  readonly lander: Lander;
   /** The shared lookup of executions by external id (created on first use). */
   finder(): ExternalIdFinder;
   /** Makes sure the probe of the oldest queued execution runs. */

@@ -116,6 +116,11 @@ export class FlightTable {
     return index === undefined ? null : `the case at index ${index}, already recorded`;
   }
 
+  /** The slot (the case index without repeats) of the unit that landed holding `executionId`, if one did. */
+  landedSlotOf(executionId: string): number | undefined {
+    return this.#landed.caseIndexOf(executionId);
+  }
+
   /** Whether `executionId` is the execution of a case that already landed. */
   landed(executionId: string): boolean {
     return this.#landed.caseIndexOf(executionId) !== undefined;
@@ -151,6 +156,11 @@ export class FlightTable {
   countFinished(passed: boolean): void {
     this.#finished += 1;
     if (passed) this.#passed += 1;
+  }
+
+  /** A finished unit's record was replaced by a failed one (see `Lander.supersede`); it passed before when `passed`. */
+  countFailedNow(passed: boolean): void {
+    if (passed) this.#passed -= 1;
   }
 
   /** Lands: the flight leaves the table, and the window has room. */

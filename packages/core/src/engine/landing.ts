@@ -2,9 +2,10 @@
  * Where every unit lands: the one writer of records. Each landing is journaled (one record per unit: with repeats,
  * per repeat), counted in the progress (executions), and told as a `record` event: without repeats at once; with
  * repeats as the case's one record (see `repeats.ts`), once its last repeat is in. The repeats of a case still in
- * the air are held here; those landed by the run this one resumes are read back from the journal when needed.
+ * the air are held here; those landed by the run this one resumes are read back from the journal when needed. A
+ * record found later to hold another unit's execution is replaced here too ({@link Lander.supersede}).
  */
-import type { CaseRecord } from '../types.js';
+import type { CaseError, CaseRecord } from '../types.js';
 import type { Landing } from './context.js';
 import type { FlightTable } from './flights.js';
 import type { JournalWriter } from './journal.js';
@@ -18,6 +19,31 @@ export interface Lander {
   land(landing: Landing, slot: number): void;
   /** Unit `slot` has a final record in the journal of the run this one resumes. */
   done(slot: number, passed: boolean): void;
+  /**
+   * Unit `slot` landed, but the execution its record holds is another unit's (Vellum lists it under that one's
+   * external id): its record is replaced by a `SUBMIT_FAILED` one without an execution, with the error `errorOf`
+   * gives for the old record. The journal's latest record of a unit is its record, so `results.jsonl`, the summary
+   * and `--resume` take the new one; the progress counts it failed, and a `record` event tells it again (without
+   * repeats at once; with repeats, the case's record once every repeat is in). Returns the old record, or null when
+   * it cannot be read back (the journal failed: nothing was replaced).
+   */
+  supersede(slot: number, errorOf: (old: CaseRecord) => CaseError, now: number): CaseRecord | null;
+}
+
+/** `old` as a failed record without an execution: what was read from that execution is not this unit's. */
+function withoutExecution(old: CaseRecord, error: CaseError, now: number): CaseRecord {
+  return {
+    ...old,
+    execution_id: null,
+    status: 'SUBMIT_FAILED',
+    passed: false,
+    outputs: null,
+    error,
+    assertions: [],
+    finished_at: new Date(now).toISOString(),
+    latency_ms: null,
+    execution_detail_url: null,
+  };
 }
 
 /** A case whose repeats are not all in yet. */
@@ -35,6 +61,24 @@ export function createLander(
   emit: (event: RunEvent) => void,
   repeat: RepeatConfig | null,
 ): Lander {
+  /** Journals the failed record replacing unit `slot`'s; the old and the new record, or null (see `supersede`). */
+  const replace = (
+    slot: number,
+    errorOf: (old: CaseRecord) => CaseError,
+    now: number,
+  ): { old: CaseRecord; record: CaseRecord } | null => {
+    let old: CaseRecord | null;
+    try {
+      old = journal.recordAt(slot);
+    } catch {
+      return null;
+    }
+    if (old === null) return null;
+    const record = withoutExecution(old, errorOf(old), now);
+    journal.record(record, false, slot);
+    flights.countFailedNow(old.passed);
+    return { old, record };
+  };
   if (repeat === null) {
     return {
       land(landing) {
@@ -44,6 +88,12 @@ export function createLander(
       },
       done(_slot, passed) {
         flights.countFinished(passed);
+      },
+      supersede(slot, errorOf, now) {
+        const replaced = replace(slot, errorOf, now);
+        if (replaced === null) return null;
+        emit({ type: 'record', record: replaced.record, progress: flights.progress() });
+        return replaced.old;
       },
     };
   }
@@ -101,6 +151,25 @@ export function createLander(
       if (p.repeats[k - 1] === undefined) p.known += 1;
       p.repeats[k - 1] = 'journal';
       settle(index, p);
+    },
+    supersede(slot, errorOf, now) {
+      const replaced = replace(slot, errorOf, now);
+      if (replaced === null) return null;
+      const { index, repeat: k } = slotUnit(slot, repeat.count);
+      const p = pending.get(index);
+      if (p !== undefined) {
+        // Repeats still in the air: the case's record, told once they are in, takes the new one.
+        p.repeats[k - 1] = replaced.record;
+      } else {
+        // The case was told already: told again from the journal, which now holds the new record.
+        const all: Pending = {
+          repeats: new Array<CaseRecord | 'journal'>(repeat.count).fill('journal'),
+          known: repeat.count,
+          landedHere: true,
+        };
+        settle(index, all);
+      }
+      return replaced.old;
     },
   };
 }

@@ -165,7 +165,16 @@ export type RunEvent =
       readonly executionId: string;
       readonly progress: RunProgress;
     }
-  | { readonly type: 'record'; readonly record: CaseRecord; readonly progress: RunProgress }
+  | {
+      /**
+       * A case's record. A second one for the same case replaces the first: a record found to hold another case's
+       * execution (a server answering a submit with another case's execution id) is told again as `SUBMIT_FAILED`
+       * with `DUPLICATE_EXECUTION_ID`, and the run warns.
+       */
+      readonly type: 'record';
+      readonly record: CaseRecord;
+      readonly progress: RunProgress;
+    }
   | { readonly type: 'server-limit'; readonly limit: number; readonly progress: RunProgress }
   | { readonly type: 'warning'; readonly message: string; readonly progress: RunProgress }
   | {

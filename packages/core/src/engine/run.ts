@@ -114,6 +114,7 @@ async function execute(
     stop.request('fatal', ioError(outDir, error, false).message);
   };
   let finder: ExternalIdFinder | null = null;
+  const lander = createLander(journal, flights, emit, resolved.repeat);
   const ctx: RunContext = {
     client,
     clock,
@@ -131,6 +132,7 @@ async function execute(
     flights,
     tracker: createTracker(resolved.track, planner, resolved.webhookSilenceMs),
     journal,
+    lander,
     finder: () => (finder ??= new ExternalIdFinder(client, deployment.id)),
     probe: createQueueProbe(() => ctx),
     discover: createDiscovery(() => ctx),
@@ -141,7 +143,6 @@ async function execute(
       emit({ type: 'warning', message, progress: flights.progress() });
     },
   };
-  const lander = createLander(journal, flights, emit, resolved.repeat);
 
   // Deliveries of another deployment, or of executions another run started, are not this run's news.
   options.completions?.restrictTo?.({ deploymentId: deployment.id, runId: start.runId });

@@ -9,7 +9,8 @@ import { runBatch } from './run.js';
 export interface BatchHandle {
   /**
    * The records of the run, in the order they are written (not index order), ending when the run ends. One
-   * iteration per handle; records written before it starts are buffered.
+   * iteration per handle; records written before it starts are buffered. A later record of a case replaces an
+   * earlier one (see the `record` event).
    */
   results(): AsyncIterableIterator<CaseRecord>;
   /** The run's result (rejects as {@link runBatch} does). */

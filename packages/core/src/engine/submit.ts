@@ -170,8 +170,9 @@ async function adopt(ctx: RunContext, flight: Flight, found: FoundExecution): Pr
 /**
  * The submit's execution is known: this flight's, unless another case of this run holds it too. Then the case Vellum
  * lists it under (by external id) owns it: an id found by this flight's own external id is proven, a plain answer is
- * looked up once. Proven, this flight takes it from a holder still in the air (which lands refused); unproven, this
- * flight is refused (a lookup that fails proves nothing, so the holder keeps it).
+ * looked up once. Proven, this flight takes it from a holder still in the air (which lands refused) or already landed
+ * (its record is replaced by a refused one); unproven, this flight is refused (a lookup that fails proves nothing, so
+ * the holder keeps it).
  */
 async function accept(
   ctx: RunContext,
@@ -190,10 +191,18 @@ async function accept(
   }
   const holder = ctx.flights.holderOf(executionId);
   if (holder === undefined) {
-    // The holder's record is written (its result is this flight's); the journal keeps one record per case, so it
-    // stands, and the run says so.
+    // The holder landed with this flight's result: its record is replaced by a refused one (the latest record wins).
+    const slot = ctx.flights.landedSlotOf(executionId)!;
+    const old = ctx.lander.supersede(
+      slot,
+      (record) => duplicateError(executionId, record.external_id, `case ${flight.case.id}`),
+      ctx.clock.now(),
+    );
     ctx.warn(
-      `${other.replace(', already recorded', '')} was recorded with execution ${executionId}, which a submit answer gave it, but Vellum lists that execution under external id ${flight.externalId} (case ${flight.case.id}), which takes it: that record holds case ${flight.case.id}'s result, not its own; run that case again`,
+      `${other.replace(', already recorded', '')} was recorded with execution ${executionId}, which a submit answer gave it, but Vellum lists that execution under external id ${flight.externalId} (case ${flight.case.id}), which takes it: ` +
+        (old === null
+          ? `that record holds case ${flight.case.id}'s result, not its own, and could not be replaced; run that case again`
+          : `that record is replaced by SUBMIT_FAILED (DUPLICATE_EXECUTION_ID); --retry-failed runs it again`),
     );
     return started;
   }
