@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ExecuteWorkflowRequest, ExecutionStatusResponse, RequestOptions } from '../src/client.js';
-import { ConnectionError, ResponseValidationError } from '../src/errors.js';
+import { ConnectionError, ResponseValidationError, SubmitOutcomeUnknownError } from '../src/errors.js';
 import type { RunBatchOptions, RunProgress } from '../src/engine/options.js';
 import { runBatch } from '../src/engine/run.js';
 import type { Case, CaseRecord } from '../src/types.js';
@@ -151,6 +151,58 @@ describe('a Vellum that goes away mid-run', () => {
     });
     expect(records.filter((r) => r.status === 'FULFILLED')).toHaveLength(5);
     expect(records.filter((r) => r.status === 'CANCELLED')).toHaveLength(5);
+  });
+});
+
+/** A memory Vellum whose submits answer 503 (nothing created) for the first `outageMs` of the run. */
+class SubmitOutage extends MemoryVellum {
+  readonly #start: number;
+  constructor(
+    readonly clock: ManualClock,
+    readonly outageMs: number,
+  ) {
+    super(clock, { durationMs: () => 500 });
+    this.#start = clock.now();
+  }
+
+  override async executeWorkflowAsync(req: ExecuteWorkflowRequest, options?: RequestOptions) {
+    if (this.clock.now() - this.#start < this.outageMs) {
+      await this.clock.sleep(50, options?.signal);
+      throw new SubmitOutcomeUnknownError(
+        `The submit with external id ${req.externalId} may have started an execution, but no usable answer came back: POST /v1/execute-workflow-async answered 503: Service unavailable`,
+        req.externalId ?? null,
+        null,
+      );
+    }
+    return super.executeWorkflowAsync(req, options);
+  }
+}
+
+describe('submits answered 5xx for a while', () => {
+  it('are ridden out when the outage lasts 20 s: every case runs once, none given up', async () => {
+    const clock = new ManualClock();
+    const vellum = new SubmitOutage(clock, 20_000);
+    const { records } = await run(clock, vellum, 4, 4);
+    expect(records.map((r) => r.status)).toEqual(Array(4).fill('FULFILLED'));
+    expect(vellum.executions).toHaveLength(4);
+  });
+
+  it('give a case up, resumably, once they went on for 60 s (with at least 4 tries), naming both', async () => {
+    const clock = new ManualClock();
+    const vellum = new SubmitOutage(clock, Infinity);
+    const { records, journal } = await run(clock, vellum, 2, 2);
+    for (const record of records) {
+      expect(record).toMatchObject({ status: 'SUBMIT_FAILED', execution_id: null });
+      expect(record.error?.code).toBe('SUBMIT_OUTCOME_UNKNOWN');
+      // Pauses of 0.1, 0.2 ... 6.4 s, then 8 s: the 14th failure comes after 60 s.
+      expect(record.error?.message).toMatch(
+        new RegExp(
+          `^14 submits under external id ${record.external_id} over 6[0-9]s got no usable answer \\(last: .*503: Service unavailable\\) and no execution carries that id yet; it may still have started: --resume looks again$`,
+        ),
+      );
+    }
+    expect(vellum.executions).toHaveLength(0);
+    expect(journal.filter((e) => e['t'] === 'rec' && e['p'] === 1)).toHaveLength(2);
   });
 });
 

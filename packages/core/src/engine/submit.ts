@@ -28,8 +28,15 @@ export type SubmitResult =
   | { readonly kind: 'started'; readonly executionId: string; readonly adopted: boolean }
   | { readonly kind: 'ended'; readonly landing: Landing };
 
-/** Ambiguous submit failures tolerated (each followed by a lookup) before a case gives up. */
-const MAX_AMBIGUOUS_TRIES = 4;
+/**
+ * A case gives up on ambiguous submit failures (each followed by a lookup, then a pause that doubles up to 8 s) once
+ * it has had at least this many and they have gone on for {@link AMBIGUOUS_PATIENCE_MS}: a Vellum answering 5xx for
+ * half a minute (a deploy, an overloaded gateway) is ridden out, one that keeps failing is not waited on forever.
+ */
+const MIN_AMBIGUOUS_TRIES = 4;
+const AMBIGUOUS_PATIENCE_MS = 60_000;
+/** The longest pause between two submits of one case. */
+const MAX_BACKOFF_MS = 8_000;
 
 /**
  * Submits the flight's case (its intent journaled first); see the module comment. Never rejects on a case's fault.
@@ -58,7 +65,9 @@ export async function submitFlight(
     if (found !== null) return adopt(ctx, flight, found);
   }
   let backoffMs = 100;
-  for (let tries = 1; ; tries++) {
+  let ambiguous = 0;
+  let ambiguousSince = 0;
+  for (;;) {
     if (stop.stopping !== null) return stopped(ctx, flight);
     flight.submittedAt ??= clock.now();
     let executionId: string;
@@ -84,16 +93,18 @@ export async function submitFlight(
         return locate(ctx, flight);
       }
       if (submitMayHaveStarted(error)) {
+        if (ambiguous++ === 0) ambiguousSince = clock.now();
         const found = await lookup(ctx, flight);
         if (found !== null) return adopt(ctx, flight, found);
-        if (tries >= MAX_AMBIGUOUS_TRIES) {
+        const forMs = clock.now() - ambiguousSince;
+        if (ambiguous >= MIN_AMBIGUOUS_TRIES && forMs >= AMBIGUOUS_PATIENCE_MS) {
           return ended(ctx, flight, true, 'SUBMIT_FAILED', {
             code: 'SUBMIT_OUTCOME_UNKNOWN',
-            message: `${tries} submits under external id ${flight.externalId} got no usable answer (last: ${messageOf(error)}) and no execution carries that id yet; it may still have started: --resume looks again`,
+            message: `${ambiguous} submits under external id ${flight.externalId} over ${Math.round(forMs / 1000)}s got no usable answer (last: ${messageOf(error)}) and no execution carries that id yet; it may still have started: --resume looks again`,
           });
         }
         if (!(await pause(ctx, backoffMs))) return stopped(ctx, flight);
-        backoffMs = Math.min(backoffMs * 2, 8_000);
+        backoffMs = Math.min(backoffMs * 2, MAX_BACKOFF_MS);
         // No execution carried the id: the one the next submit creates starts now (its deadline counts from here).
         flight.submittedAt = clock.now();
         continue;
@@ -106,7 +117,7 @@ export async function submitFlight(
         // Nothing reached Vellum (the client retried what never left): wait while the breaker decides.
         stop.noteUnreachable(messageOf(error));
         if (!(await pause(ctx, backoffMs))) return stopped(ctx, flight);
-        backoffMs = Math.min(backoffMs * 2, 8_000);
+        backoffMs = Math.min(backoffMs * 2, MAX_BACKOFF_MS);
         continue;
       }
       return ended(ctx, flight, false, 'SUBMIT_FAILED', errorOf(error, 'SUBMIT_ERROR'));
