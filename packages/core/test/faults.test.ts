@@ -82,9 +82,10 @@ async function chaosRun(seed: number): Promise<void> {
     ).toEqual(Array.from({ length: CASES }, (_, i) => i));
     const executions = [...fake.executions()];
     const externalIds = new Set(executions.map((e) => e.externalId));
-    // A case whose 4 submits in a row got no usable answer (5xx, a dropped answer) and whose lookups found nothing
-    // ends SUBMIT_OUTCOME_UNKNOWN (resumable), without an execution: rare at these rates (one in a few full suite
-    // runs), but the fake's seeded draws follow the order requests arrive in, which the machine's load changes.
+    // A case whose submits kept getting no usable answer (5xx, a dropped answer) while its lookups found nothing ends
+    // SUBMIT_OUTCOME_UNKNOWN (resumable), without an execution. Since a case gives up only after 60 s of such
+    // failures that is not expected at these rates (it was, once in a few full-suite runs, when 4 tries in about a
+    // second were the bound), but the fake's seeded draws follow the order requests arrive in, which load changes.
     const unknown = records.filter((r) => r.error?.code === 'SUBMIT_OUTCOME_UNKNOWN');
     for (const record of unknown) {
       expect(record, `seed ${seed}: ${record.id}`).toMatchObject({
