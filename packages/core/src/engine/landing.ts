@@ -20,14 +20,20 @@ export interface Lander {
   /** Unit `slot` has a final record in the journal of the run this one resumes. */
   done(slot: number, passed: boolean): void;
   /**
-   * Unit `slot` landed, but the execution its record holds is another unit's (Vellum lists it under that one's
-   * external id): its record is replaced by a `SUBMIT_FAILED` one without an execution, with the error `errorOf`
-   * gives for the old record. The journal's latest record of a unit is its record, so `results.jsonl`, the summary
-   * and `--resume` take the new one; the progress counts it failed, and a `record` event tells it again (without
-   * repeats at once; with repeats, the case's record once every repeat is in). Returns the old record, or null when
-   * it cannot be read back (the journal failed: nothing was replaced).
+   * Unit `slot` landed, but `executionId`, the execution its record holds, is another unit's (Vellum lists it under
+   * that one's external id): its record is replaced by a `SUBMIT_FAILED` one without an execution, with the error
+   * `errorOf` gives for the old record. The journal's latest record of a unit is its record, so `results.jsonl`, the
+   * summary and `--resume` take the new one; the progress counts it failed, and a `record` event tells it again
+   * (without repeats at once; with repeats, the case's record once every repeat is in). Returns the old record;
+   * `'other'` when that record holds another execution (the landed ids are hashes: a collision), `'unreadable'` when
+   * it cannot be read back (the journal failed); nothing was replaced then.
    */
-  supersede(slot: number, errorOf: (old: CaseRecord) => CaseError, now: number): CaseRecord | null;
+  supersede(
+    slot: number,
+    executionId: string,
+    errorOf: (old: CaseRecord) => CaseError,
+    now: number,
+  ): CaseRecord | 'other' | 'unreadable';
 }
 
 /** `old` as a failed record without an execution: what was read from that execution is not this unit's. */
@@ -61,19 +67,21 @@ export function createLander(
   emit: (event: RunEvent) => void,
   repeat: RepeatConfig | null,
 ): Lander {
-  /** Journals the failed record replacing unit `slot`'s; the old and the new record, or null (see `supersede`). */
+  /** Journals the failed record replacing unit `slot`'s: the old and the new record, or why not (see `supersede`). */
   const replace = (
     slot: number,
+    executionId: string,
     errorOf: (old: CaseRecord) => CaseError,
     now: number,
-  ): { old: CaseRecord; record: CaseRecord } | null => {
+  ): { old: CaseRecord; record: CaseRecord } | 'other' | 'unreadable' => {
     let old: CaseRecord | null;
     try {
       old = journal.recordAt(slot);
     } catch {
-      return null;
+      return 'unreadable';
     }
-    if (old === null) return null;
+    if (old === null) return 'unreadable';
+    if (old.execution_id !== executionId) return 'other';
     const record = withoutExecution(old, errorOf(old), now);
     journal.record(record, false, slot);
     flights.countFailedNow(old.passed);
@@ -89,9 +97,9 @@ export function createLander(
       done(_slot, passed) {
         flights.countFinished(passed);
       },
-      supersede(slot, errorOf, now) {
-        const replaced = replace(slot, errorOf, now);
-        if (replaced === null) return null;
+      supersede(slot, executionId, errorOf, now) {
+        const replaced = replace(slot, executionId, errorOf, now);
+        if (typeof replaced === 'string') return replaced;
         emit({ type: 'record', record: replaced.record, progress: flights.progress() });
         return replaced.old;
       },
@@ -152,9 +160,9 @@ export function createLander(
       p.repeats[k - 1] = 'journal';
       settle(index, p);
     },
-    supersede(slot, errorOf, now) {
-      const replaced = replace(slot, errorOf, now);
-      if (replaced === null) return null;
+    supersede(slot, executionId, errorOf, now) {
+      const replaced = replace(slot, executionId, errorOf, now);
+      if (typeof replaced === 'string') return replaced;
       const { index, repeat: k } = slotUnit(slot, repeat.count);
       const p = pending.get(index);
       if (p !== undefined) {

@@ -203,15 +203,17 @@ async function accept(
   const holder = ctx.flights.holderOf(executionId);
   if (holder === undefined) {
     // The holder landed with this flight's result: its record is replaced by a refused one (the latest record wins).
-    const slot = ctx.flights.landedSlotOf(executionId)!;
     const old = ctx.lander.supersede(
-      slot,
+      ctx.flights.landedSlotOf(executionId)!,
+      executionId,
       (record) => duplicateError(executionId, record.external_id, `case ${flight.case.id}`),
       ctx.clock.now(),
     );
+    // Landed ids are kept as hashes: a record of another execution means no case held this one.
+    if (old === 'other') return started;
     ctx.warn(
       `${other.replace(', already recorded', '')} was recorded with execution ${executionId}, which a submit answer gave it, but Vellum lists that execution under external id ${flight.externalId} (case ${flight.case.id}), which takes it: ` +
-        (old === null
+        (old === 'unreadable'
           ? `that record holds case ${flight.case.id}'s result, not its own, and could not be replaced; run that case again`
           : `that record is replaced by SUBMIT_FAILED (DUPLICATE_EXECUTION_ID); --retry-failed runs it again`),
     );
