@@ -242,22 +242,23 @@ async function stopped(ctx: RunContext, flight: Flight): Promise<Landing> {
 
 /** A final status request after a deadline, bounded in time (on the run's clock); the landing when it ended. */
 async function lastLook(ctx: RunContext, flight: Flight): Promise<Landing | null> {
+  let status: ExecutionStatusResponse | null = null;
+  if (flight.executionId !== null) {
+    const limit = new AbortController();
+    const cancel = ctx.clock.setTimer(LAST_LOOK_MS, () => limit.abort(new Error('last look timed out')));
+    try {
+      status = await ctx.client.getExecutionStatus(flight.executionId, { signal: limit.signal });
+    } catch {
+      // the deadline stands
+    } finally {
+      cancel();
+    }
+  }
   // Given up (see `FlightTable.disown`) before or during the look: the execution is another case's.
   if (flight.disowned !== null) return disowned(ctx, flight, flight.disowned);
-  if (flight.executionId === null) return null;
-  const limit = new AbortController();
-  const cancel = ctx.clock.setTimer(LAST_LOOK_MS, () => limit.abort(new Error('last look timed out')));
-  try {
-    const status = await ctx.client.getExecutionStatus(flight.executionId, { signal: limit.signal });
-    if (flight.disowned !== null) return disowned(ctx, flight, flight.disowned);
-    if (status.status === 'FULFILLED' || status.status === 'REJECTED')
-      return finalFromStatus(ctx, flight, status);
-  } catch {
-    // the deadline stands
-  } finally {
-    cancel();
-  }
-  return flight.disowned === null ? null : disowned(ctx, flight, flight.disowned);
+  if (status?.status === 'FULFILLED' || status?.status === 'REJECTED')
+    return finalFromStatus(ctx, flight, status);
+  return null;
 }
 
 /** Sleeps up to `ms` (Infinity: until woken); true when the time ran out, false when woken or stopped. */
