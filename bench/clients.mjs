@@ -40,6 +40,9 @@ const inputsOf = (i) => [{ name: 'query', type: 'STRING', value: `question ${i}`
  */
 async function vellumBatch(track = 'poll') {
   const { createClient, runBatch, startWebhookServer } = await import('@vellum-batch/core');
+  // The V8 setting the CLI's bin and the action's entry make for their process (see its module).
+  const { limitHeapGrowth } = await import('@vellum-batch/core/internal');
+  limitHeapGrowth();
   const api = createClient({ apiKey: KEY, baseUrl: url });
   const receiver =
     track === 'poll'

@@ -1,3 +1,5 @@
+import { limitHeapGrowth } from '@vellum-batch/core/internal';
 import { run } from './main.js';
 
+limitHeapGrowth();
 await run();
