@@ -60,6 +60,19 @@ describe('JSONL cases read again from the file', () => {
     expect(await all(dataset.cases())).toEqual(kept);
   });
 
+  it('yields every case of a file larger than its first arrays, after they are fitted to the count', async () => {
+    const path = join(dir, 'cases.jsonl');
+    // 3,000 cases: the arrays grow from 1,024 to 4,096 entries and are then cut to 3,000.
+    await writeFile(
+      path,
+      Array.from({ length: 3_000 }, (_, i) => JSON.stringify({ id: `c${i}`, inputs: { i } })).join('\n'),
+    );
+    const dataset = await openDataset(path);
+    const cases = await all(dataset.cases());
+    expect(cases).toHaveLength(3_000);
+    expect(cases.every((c, i) => c.index === i && c.id === `c${i}` && c.inputs[0]!.value === i)).toBe(true);
+  });
+
   it('fails when the file is gone', async () => {
     const path = join(dir, 'cases.jsonl');
     await writeFile(path, '{"id":"a","inputs":{}}\n{"id":"b","inputs":{}}\n');

@@ -44,6 +44,16 @@ export class FileCases {
     this.#crcs[n] = crc32(text);
   }
 
+  /**
+   * Gives back the room held for more cases (up to half of the three arrays, as they grow by doubling); call it when
+   * the file has been read. 300,000 cases: 6 MiB held, 3.4 MiB after.
+   */
+  fit(): void {
+    this.#lines = this.#lines.slice(0, this.#size);
+    this.#indexes = this.#indexes.slice(0, this.#size);
+    this.#crcs = this.#crcs.slice(0, this.#size);
+  }
+
   /** The kept cases, in file order, read from the file on each call. */
   cases(): AsyncIterable<Case> {
     return { [Symbol.asyncIterator]: () => this.#read() };
@@ -108,7 +118,7 @@ export class FileCases {
 }
 
 function grown(array: Uint32Array): Uint32Array<ArrayBuffer> {
-  const next = new Uint32Array(array.length * 2);
+  const next = new Uint32Array(Math.max(1 << 10, array.length * 2));
   next.set(array);
   return next;
 }

@@ -138,6 +138,7 @@ export async function openDataset(path: string, options: OpenDatasetOptions = {}
     });
   }
   if (collector.count > 0) throw new DatasetError(name, collector.issues());
+  if (kept instanceof FileCases) kept.fit();
 
   const sha256 = hash.digest('hex');
   return {

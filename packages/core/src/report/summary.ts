@@ -50,7 +50,9 @@ export const MAX_FLAKY_IDS = 100;
 
 /**
  * Accumulates records one at a time, then builds the {@link Summary} with the gate applied.
- * Memory: a few counters plus one latency number per record.
+ * Memory: a few counters plus one latency number per record, in a typed array (8 bytes each, outside the JavaScript
+ * heap; a plain array of 300,000 numbers grew through 7 MB of copies that stayed in V8's large-object space, the peak
+ * of a 300,000-case run, until the next full collection).
  */
 export class SummaryBuilder {
   #total = 0;
@@ -62,7 +64,8 @@ export class SummaryBuilder {
     TIMED_OUT: 0,
     CANCELLED: 0,
   };
-  #latencies: number[] = [];
+  #latencies = new Float64Array(1024);
+  #latencyCount = 0;
   #flaky = 0;
   readonly #flakyIds: string[] = [];
 
@@ -75,8 +78,16 @@ export class SummaryBuilder {
     }
     if (record.passed) this.#passed += 1;
     this.#byStatus[record.status] += 1;
-    if (record.latency_ms !== null && Number.isFinite(record.latency_ms))
-      this.#latencies.push(record.latency_ms);
+    if (record.latency_ms !== null && Number.isFinite(record.latency_ms)) this.#addLatency(record.latency_ms);
+  }
+
+  #addLatency(ms: number): void {
+    if (this.#latencyCount === this.#latencies.length) {
+      const grown = new Float64Array(this.#latencies.length * 2);
+      grown.set(this.#latencies);
+      this.#latencies = grown;
+    }
+    this.#latencies[this.#latencyCount++] = ms;
   }
 
   /** How many records were added so far. */
@@ -95,7 +106,8 @@ export class SummaryBuilder {
     const regressions =
       comparison === undefined ? undefined : { count: comparison.regressions, ids: comparison.regressed_ids };
     const gate = evaluateGate({ total, passed, errored, regressions }, meta.gate);
-    const sorted = Float64Array.from(this.#latencies).sort();
+    // Sorted where they are (their order means nothing else; a copy was 2.4 MB at 300,000 records).
+    const sorted = this.#latencies.subarray(0, this.#latencyCount).sort();
     return {
       total,
       passed,
