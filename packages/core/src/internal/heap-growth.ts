@@ -6,8 +6,9 @@
  * second about a fifth of each young-generation collection survives it (requests and records in flight) and is
  * promoted, so the old generation fills with garbage until the next full collection. When collections are cheap, V8
  * lets the old generation grow to up to 4 times what is alive: about 64 MB of heap for 17 MB alive, and that growth is
- * the peak RSS of a large run. A full collection of so small a heap takes about 10 ms, so capping the growth factor at
- * 2 costs little CPU. The heap itself is not capped: it grows as far as a run needs.
+ * the peak RSS of a large run. A full collection of so small a heap takes about 10 ms, so setting the growth factor to
+ * 2 (V8 picks one between 1.1 and 4 from its GC and mutator speeds) costs little CPU. The heap itself is not capped: it
+ * grows as far as a run needs.
  *
  * Measured through the CLI against the fake server, instant executions, `--concurrency 256`, 2 cores, 2026-12-03
  * (peak RSS; CPU user + system; `heap-growing-percent` 0 is V8's own choice):
