@@ -104,7 +104,7 @@ export class ManualClock implements Clock {
       for (let quiet = 0; quiet < 2 && !settled;) {
         const before = this.#activity;
         await idle();
-        quiet = this.#activity === before ? quiet + 1 : 0;
+        quiet = this.#activity === before && !fileRequestsInFlight() ? quiet + 1 : 0;
       }
       if (settled) break;
       if (steps > maxSteps) throw new Error('ManualClock.drive: too many steps');
@@ -115,6 +115,15 @@ export class ManualClock implements Clock {
     }
     return done;
   }
+}
+
+/**
+ * Whether a request to the file system (out-dir set-up, the report files) is still under way on libuv's thread pool:
+ * the program is waiting for it, not idle, however many event-loop turns pass (on a loaded machine it takes longer
+ * than a few), and moving virtual time meanwhile fired far timers, such as a 600-hour run deadline, early.
+ */
+function fileRequestsInFlight(): boolean {
+  return process.getActiveResourcesInfo().some((resource) => /^FSReq|Req$/.test(resource));
 }
 
 /** Lets pending microtasks and I/O callbacks run. */
