@@ -8,7 +8,7 @@ export { CLIENT_ENV, clientLimitsFromEnv } from './client-env.js';
 export { DATASET_EXTENSIONS } from './dataset.js';
 export type { DatasetFormat } from './dataset.js';
 export { formatDuration } from './duration.js';
-export { HEAP_GROWING_PERCENT, limitHeapGrowth } from './internal/heap-growth.js';
+export { limitHeapGrowth } from './internal/heap-growth.js';
 export { parseRate } from './gate.js';
 export { inShard } from './shard.js';
 export type { ShardRef } from './shard.js';
