@@ -243,7 +243,8 @@ async function stopped(ctx: RunContext, flight: Flight): Promise<Landing> {
 /** A final status request after a deadline, bounded in time (on the run's clock); the landing when it ended. */
 async function lastLook(ctx: RunContext, flight: Flight): Promise<Landing | null> {
   let status: ExecutionStatusResponse | null = null;
-  if (flight.executionId !== null) {
+  // A flight given up already (see `FlightTable.disown`) asks nothing: its execution is another case's.
+  if (flight.executionId !== null && flight.disowned === null) {
     const limit = new AbortController();
     const cancel = ctx.clock.setTimer(LAST_LOOK_MS, () => limit.abort(new Error('last look timed out')));
     try {
@@ -254,7 +255,7 @@ async function lastLook(ctx: RunContext, flight: Flight): Promise<Landing | null
       cancel();
     }
   }
-  // Given up (see `FlightTable.disown`) before or during the look: the execution is another case's.
+  // Given up before or during the look.
   if (flight.disowned !== null) return disowned(ctx, flight, flight.disowned);
   if (status?.status === 'FULFILLED' || status?.status === 'REJECTED')
     return finalFromStatus(ctx, flight, status);
