@@ -2,10 +2,9 @@ import { appendFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { CaseRecord } from '../types.js';
 import { JournalWriter } from './journal.js';
-import type { JournalHeader } from './journal.js';
 import { EmptyJournalError, readJournal } from './replay.js';
+import { journalHeader, journalRecord as record } from '../../test/support/journal-fixtures.js';
 
 let dir: string;
 let path: string;
@@ -17,35 +16,7 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const header: JournalHeader = {
-  t: 'run',
-  v: 1,
-  run_id: 'r1',
-  external_id_prefix: 'vb-r1-',
-  dataset: { path: 'cases.jsonl', cases: 4 },
-  workflow: { deployment_name: 'wf', deployment_id: null, release_tag: 'LATEST' },
-  shard: null,
-  started_at: '2026-11-28T10:00:00.000Z',
-};
-
-function record(index: number, passed = true): CaseRecord {
-  return {
-    index,
-    id: `c${index}`,
-    external_id: `vb-r1-c${index}`,
-    execution_id: `e${index}`,
-    status: passed ? 'FULFILLED' : 'REJECTED',
-    passed,
-    outputs: passed ? { answer: `a${index}` } : null,
-    error: passed ? null : { code: 'X', message: 'no' },
-    assertions: [],
-    attempts: 1,
-    submitted_at: '2026-11-28T10:00:01.000Z',
-    finished_at: '2026-11-28T10:00:02.000Z',
-    latency_ms: 1000,
-    execution_detail_url: null,
-  };
-}
+const header = journalHeader(4);
 
 describe('JournalWriter and readJournal', () => {
   it('writes intent, submit and record lines and reads records back in index order', async () => {

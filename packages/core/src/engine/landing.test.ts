@@ -2,11 +2,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { CaseRecord } from '../types.js';
 import { FlightTable } from './flights.js';
 import { JournalWriter } from './journal.js';
 import { createLander } from './landing.js';
 import type { RunEvent } from './options.js';
+import { journalHeader, journalRecord as record } from '../../test/support/journal-fixtures.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -16,34 +16,8 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const record = (index: number): CaseRecord => ({
-  index,
-  id: `c${index}`,
-  external_id: `vb-r1-c${index}`,
-  execution_id: `e${index}`,
-  status: 'FULFILLED',
-  passed: true,
-  outputs: { answer: `a${index}` },
-  error: null,
-  assertions: [],
-  attempts: 1,
-  submitted_at: '2026-12-03T10:00:00.000Z',
-  finished_at: '2026-12-03T10:00:01.000Z',
-  latency_ms: 1000,
-  execution_detail_url: null,
-});
-
 function setUp() {
-  const journal = JournalWriter.create(join(dir, 'journal.jsonl'), {
-    t: 'run',
-    v: 1,
-    run_id: 'r1',
-    external_id_prefix: 'vb-r1-',
-    dataset: { path: 'cases.jsonl', cases: 2 },
-    workflow: { deployment_name: 'wf', deployment_id: null, release_tag: 'LATEST' },
-    shard: null,
-    started_at: '2026-12-03T10:00:00.000Z',
-  });
+  const journal = JournalWriter.create(join(dir, 'journal.jsonl'), journalHeader(2));
   const flights = new FlightTable(2, () => ({ running: 0, queued: 0 }));
   const events: RunEvent[] = [];
   const lander = createLander(journal, flights, (event) => events.push(event), null);

@@ -8,6 +8,7 @@ import { readRecords, serializeRecord } from './jsonl.js';
 import { writeJunit } from './junit.js';
 import { finishOutDir } from './out-dir.js';
 import type { SummaryMeta } from './summary.js';
+import { journalHeader } from '../../test/support/journal-fixtures.js';
 
 const meta: SummaryMeta = {
   workflow: { deployment_name: 'support <assistant>', deployment_id: null, release_tag: 'LATEST' },
@@ -20,6 +21,15 @@ const meta: SummaryMeta = {
   apiCalls: { submit: 5, status: 9, retries: 0 },
   stopped: null,
 };
+
+/** The header of a journal of `cases` cases of the run `meta` describes. */
+const headerOf = (cases: number) =>
+  journalHeader(cases, {
+    run_id: meta.runId,
+    external_id_prefix: meta.externalIdPrefix,
+    workflow: meta.workflow,
+    started_at: meta.startedAt.toISOString(),
+  });
 
 /** Records of every kind, with their keys in an order other than results.jsonl's. */
 function records(): CaseRecord[] {
@@ -92,16 +102,7 @@ describe('finishOutDir', () => {
     const all = records();
     await finishOutDir(fromRecords, all, meta);
 
-    const journal = JournalWriter.create(join(fromJournal, 'journal.jsonl'), {
-      t: 'run',
-      v: 1,
-      run_id: 'run-1',
-      external_id_prefix: 'vb-x',
-      dataset: { path: 'cases.jsonl', cases: 5 },
-      workflow: meta.workflow,
-      shard: null,
-      started_at: meta.startedAt.toISOString(),
-    });
+    const journal = JournalWriter.create(join(fromJournal, 'journal.jsonl'), headerOf(5));
     // Out of order, one replaced, one provisional: the latest record of each case counts, in index order.
     journal.record({ ...all[2]!, id: 'replaced' });
     journal.record(all[3]!, true);
@@ -128,16 +129,7 @@ describe('finishOutDir', () => {
 
   it('copies journal lines written by an earlier process through serializeRecord', async () => {
     const path = join(dir, 'journal.jsonl');
-    const header = {
-      t: 'run',
-      v: 1,
-      run_id: 'run-1',
-      external_id_prefix: 'vb-x',
-      dataset: { path: 'cases.jsonl', cases: 5 },
-      workflow: meta.workflow,
-      shard: null,
-      started_at: meta.startedAt.toISOString(),
-    } as const;
+    const header = headerOf(5);
     const first = JournalWriter.create(path, header);
     first.close();
     // A record line as an older version wrote it: the record's own key order.
@@ -156,16 +148,7 @@ describe('finishOutDir', () => {
   });
 
   it('reads journal lines in any order through its window: shuffled, sizes from bytes to 2 MB', async () => {
-    const journal = JournalWriter.create(join(dir, 'journal.jsonl'), {
-      t: 'run',
-      v: 1,
-      run_id: 'run-1',
-      external_id_prefix: 'vb-x',
-      dataset: { path: 'cases.jsonl', cases: 3_000 },
-      workflow: meta.workflow,
-      shard: null,
-      started_at: meta.startedAt.toISOString(),
-    });
+    const journal = JournalWriter.create(join(dir, 'journal.jsonl'), headerOf(3_000));
     const all = Array.from({ length: 3_000 }, (_, i) => ({
       ...records()[0]!,
       index: i,
