@@ -5,8 +5,6 @@
 import { Command, Option } from 'commander';
 import { describeError } from './errors.js';
 import { runCommand } from './commands/run.js';
-import { fakeServerCommand } from './commands/fake-server.js';
-import { demoCommand } from './commands/demo.js';
 import { mergeCommand } from './commands/merge.js';
 import { CONFIG_FILE, loadConfig } from './config.js';
 import { EXIT } from './exit-codes.js';
@@ -170,7 +168,12 @@ function buildProgram(io: CliIo, argv: readonly string[], setCode: (code: ExitCo
     .option('--webhook-secret <secret>', 'signing secret of those webhooks (default $VELLUM_WEBHOOK_SECRET)')
     .option('--webhook-drop-rate <rate>', 'share of webhooks never sent', '0')
     .option('--webhook-duplicate-rate <rate>', 'share of webhooks sent twice', '0')
-    .action(async (flags: Record<string, unknown>) => setCode(await fakeServerCommand(flags, io)));
+    .action(async (flags: Record<string, unknown>) => {
+      // The fake server and the demo load the testkit (21 modules) when they run: `run` and `merge` start without it
+      // (about 6 ms less CPU at start, measured with `--version`).
+      const { fakeServerCommand } = await import('./commands/fake-server.js');
+      setCode(await fakeServerCommand(flags, io));
+    });
 
   const demo = program
     .command('demo')
@@ -181,7 +184,10 @@ function buildProgram(io: CliIo, argv: readonly string[], setCode: (code: ExitCo
     .option('--concurrency <n>', 'most executions unfinished at once', '16');
   demo
     .option('--max-failure-rate <rate>', 'highest allowed failed/total for the demo', '15%')
-    .action(async (flags: Record<string, unknown>) => setCode(await demoCommand(flags, io)));
+    .action(async (flags: Record<string, unknown>) => {
+      const { demoCommand } = await import('./commands/demo.js');
+      setCode(await demoCommand(flags, io));
+    });
 
   return program;
 }
