@@ -40,6 +40,27 @@ describe('JournalWriter and readJournal', () => {
     expect(state.externalIds.get(2)).toBe('vb-r1-c2');
   });
 
+  it('reads back records with multi-byte text at their byte offsets, within one flush and across flushes', async () => {
+    const journal = JournalWriter.create(path, header);
+    const wide = (index: number) => ({
+      ...record(index),
+      outputs: { answer: `é ✓ 😀 ${'ü'.repeat(index + 1)}` },
+    });
+    journal.record(wide(1));
+    journal.record(wide(0));
+    await journal.durable();
+    journal.record(wide(3));
+    journal.record(record(2));
+    expect(journal.recordAt(1)).toEqual(wide(1));
+    expect(journal.recordAt(3)).toEqual(wide(3));
+    expect([...journal.records()]).toEqual([wide(0), wide(1), record(2), wide(3)]);
+    journal.close();
+    // A resume finds each record at the same byte offset and length.
+    const bytes = await readFile(path);
+    const at = (await readJournal(path)).records.get(3)!;
+    expect(JSON.parse(bytes.subarray(at.offset, at.offset + at.length).toString('utf8')).r).toEqual(wide(3));
+  });
+
   it('reads a journal cut mid-line: the torn line is ignored and cut off when appending again', async () => {
     const journal = JournalWriter.create(path, header);
     journal.intent(0, 'vb-r1-c0');

@@ -77,7 +77,8 @@ export class JournalWriter {
   #offset: number;
   /** Where the next flush writes: the end of what is in the file. */
   #written: number;
-  #pending: Buffer[] = [];
+  /** Lines appended since the last flush, each with its newline; written as one buffer. */
+  #pending: string[] = [];
   #flushScheduled = false;
   #waiters: { resolve: () => void; reject: (error: Error) => void }[] = [];
   /** Byte offset and length of each unit's record line, by slot; -1 when the unit has none yet. */
@@ -236,7 +237,8 @@ export class JournalWriter {
   /** Writes every buffered entry now, in one write. Never throws: a write error is kept and told once. */
   flush(): void {
     if (this.#pending.length > 0 && this.#fd >= 0 && this.#failure === null) {
-      const data = this.#pending.length === 1 ? this.#pending[0]! : Buffer.concat(this.#pending);
+      // One buffer per flush: the lines are joined and encoded once, not encoded one by one and copied again.
+      const data = Buffer.from(this.#pending.length === 1 ? this.#pending[0]! : this.#pending.join(''));
       this.#pending = [];
       let done = 0;
       try {
@@ -269,7 +271,8 @@ export class JournalWriter {
   }
 
   #appendLine(text: string): { offset: number; length: number } {
-    const line = Buffer.from(`${text}\n`);
+    const line = `${text}\n`;
+    const bytes = Buffer.byteLength(line);
     this.#pending.push(line);
     if (!this.#flushScheduled) {
       this.#flushScheduled = true;
@@ -279,8 +282,8 @@ export class JournalWriter {
       });
     }
     const offset = this.#offset;
-    this.#offset += line.length;
-    return { offset, length: line.length - 1 };
+    this.#offset += bytes;
+    return { offset, length: bytes - 1 };
   }
 }
 
