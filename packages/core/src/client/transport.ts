@@ -78,9 +78,10 @@ export class Transport {
             method: req.method,
             headers: req.method === 'POST' ? options.postHeaders : options.getHeaders,
             body: req.body ?? null,
-            // The total deadline is the limit; these only keep undici's own (longer) defaults out of the way.
-            headersTimeout: options.timeoutMs,
-            bodyTimeout: options.timeoutMs,
+            // The exchange's total deadline is the limit: undici's own timers (300 s by default, armed and
+            // refreshed on every request and body chunk) are off.
+            headersTimeout: 0,
+            bodyTimeout: 0,
           },
           exchange,
         );
