@@ -19,8 +19,6 @@ export interface Flight extends QueueMember {
   executionId: string | null;
   /** When the submit went out, or null before. */
   submittedAt: number | null;
-  /** The run-time estimate the first look was planned with. */
-  plannedWith: number;
   /** When the last status answer (or failure) came back; 0 before the first look. */
   lastLookAt: number;
   /** Wakes the flight from its current wait (promotion, probe, push); null while not waiting. */
@@ -87,7 +85,6 @@ export class FlightTable {
       startedAt: 0,
       seenRunningAt: 0,
       looks: 0,
-      plannedWith: 0,
       lastLookAt: 0,
       wake: null,
       probe: false,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { PollPlanner } from './planner.js';
 
-/** Feeds first looks planned with the current estimate against run times drawn from `durations`. */
+/** Feeds first looks made at the current estimate against run times drawn from `durations`. */
 function converge(planner: PollPlanner, durations: () => number, looks: number): void {
   for (let i = 0; i < looks; i++) {
     const planned = planner.durationEstimateMs;
@@ -51,7 +51,7 @@ describe('PollPlanner', () => {
     expect(planner.durationEstimateMs).toBeLessThan(2450);
   });
 
-  it('moves a step or two, not fifty, for a burst of looks planned with the same stale estimate', () => {
+  it('moves a step or two, not fifty, for a burst of looks at one age', () => {
     const planner = new PollPlanner({ maxWindow: 10, initialDurationMs: 1000 });
     for (let i = 0; i < 5; i++) planner.learnFirstLook(false, 1000);
     const afterFive = planner.durationEstimateMs;
@@ -61,7 +61,7 @@ describe('PollPlanner', () => {
     expect(afterFive).toBeLessThan(2000);
   });
 
-  it('takes one step, not a jump, for a finish at a look planned far shorter than the estimate', () => {
+  it('takes one step, not a jump, for a finish at a look far younger than the estimate', () => {
     const planner = new PollPlanner({ maxWindow: 10, initialDurationMs: 1000 });
     planner.learnFirstLook(true, 25);
     expect(planner.durationEstimateMs).toBeGreaterThan(900);
@@ -81,10 +81,33 @@ describe('PollPlanner', () => {
     expect(planner.durationEstimateMs).toBe(2_000);
   });
 
-  it('a finish never seen running bounds the first estimate by the execution age', () => {
+  it('a finish never seen running makes the execution age the first estimate, up to twice the longest run seen', () => {
     const planner = new PollPlanner({ maxWindow: 10, initialDurationMs: 1000 });
     planner.scoutFinished(20, null);
     expect(planner.durationEstimateMs).toBe(20);
+    // Another execution ran 1.5 s, this one finished by 2.5 s: a high quantile is nearer 2.5 s (before: 1.5 s).
+    const longer = new PollPlanner({ maxWindow: 10, initialDurationMs: 1000 });
+    longer.scoutRunning(1_500);
+    longer.scoutFinished(2_500, null);
+    expect(longer.durationEstimateMs).toBe(2_500);
+    // Found finished only at 40 s: bounded by twice the 1.5 s seen.
+    const late = new PollPlanner({ maxWindow: 10, initialDurationMs: 1000 });
+    late.scoutRunning(1_500);
+    late.scoutFinished(40_000, null);
+    expect(late.durationEstimateMs).toBe(3_000);
+  });
+
+  it('learns nothing from a late look: running long past the estimate, or finished long before the look', () => {
+    const planner = new PollPlanner({ maxWindow: 10, initialDurationMs: 1000 });
+    // Finished, seen at 3 s (the look was late): it may have ended at any age, so says nothing of 1 s.
+    planner.learnFirstLook(true, 3_000);
+    expect(planner.durationEstimateMs).toBe(1000);
+    // Running at 300 ms, an early look (a probe's age): says nothing of 1 s either.
+    planner.learnFirstLook(false, 300);
+    expect(planner.durationEstimateMs).toBe(1000);
+    // Running at 3 s: the estimate is short, whatever the look was planned with.
+    planner.learnFirstLook(false, 3_000);
+    expect(planner.durationEstimateMs).toBeGreaterThan(1000);
   });
 
   it('in the tail looks earlier and more often, and learns nothing', () => {

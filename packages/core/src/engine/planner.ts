@@ -46,6 +46,11 @@ export interface PlannerOptions {
 export type Observation = 'finished' | 'running' | 'queued';
 
 const MIN_ESTIMATE_MS = 1;
+/**
+ * Discovery's first estimate from a finish never seen running is at most this many times the longest run time seen
+ * (on 8 seeds of the manual-clock scenarios, 2 keeps the saving of taking the age whole, 1 loses it).
+ */
+const FIRST_ESTIMATE_BOUND = 2;
 /** In the tail, a first look at this share of the estimate. */
 const TAIL_FIRST_LOOK = 0.7;
 /** In the tail, the delay between looks at one execution is this share of the estimate per execution left. */
@@ -98,14 +103,20 @@ export class PollPlanner {
 
   /**
    * Discovery ends: a look found an execution finished `ageMs` after it started, last seen running `runningAgeMs`
-   * after it started (null: never). The first estimate is halfway between; never seen running, the finish only
-   * bounds the run time, so the estimate becomes no longer than the execution's age.
+   * after it started (null: never). The first estimate is halfway between; never seen running, it is the execution's
+   * age, the bound its finish sets, but no more than {@link FIRST_ESTIMATE_BOUND} times the longest run time seen (a
+   * finish found late, after looks that failed, says little). That errs long, as the planner means to: the estimate
+   * is a high quantile (`targetQuantile`), the first finish found is among the shortest, and a first look planned
+   * late costs no time while executions wait in Vellum's queue, while one planned early is a status request more.
    */
   scoutFinished(ageMs: number, runningAgeMs: number | null): void {
     if (this.#learned) return;
     this.#learned = true;
     this.#observations = Math.max(1, this.#observations);
-    const estimate = runningAgeMs === null ? Math.min(ageMs, this.#durationMs) : (runningAgeMs + ageMs) / 2;
+    const estimate =
+      runningAgeMs === null
+        ? Math.min(ageMs, FIRST_ESTIMATE_BOUND * this.#durationMs)
+        : (runningAgeMs + ageMs) / 2;
     this.#durationMs = Math.max(MIN_ESTIMATE_MS, Math.min(this.#maxDelayMs, estimate));
   }
 
@@ -148,20 +159,20 @@ export class PollPlanner {
   }
 
   /**
-   * Learns from the first look at an execution since it (was believed to have) started, a look planned with the
-   * estimate `plannedWith`. The step is taken from that estimate, not the current one: a burst of looks planned
-   * together (the first round of a batch) moves the estimate one step, not one step per look. Steps shrink slowly
-   * (with many executions in flight, a step small too early leaves the estimate behind), and a look never jumps the
-   * estimate to its own plan: the model's start times are uncertain by a good part of a run time, so one look is one
-   * step of evidence.
+   * Learns from the first look at an execution since it (was believed to have) started, made `ageMs` after that
+   * start. Only a look near the estimate tells which side of the quantile the estimate is on: still running at an
+   * age at least about the estimate says it is short, finished at an age at most about it says it is long; a look
+   * far from it (a late one: it waited behind a wake-up, or the model moved the start) is no news. So a burst of
+   * looks at one age (the first round of a batch) moves the estimate a step or a few, not one step per look. Steps
+   * shrink slowly (with many executions in flight, a step small too early leaves the estimate behind), and a look
+   * never jumps the estimate to its own age: the model's start times are uncertain by a good part of a run time, so
+   * one look is one step of evidence.
    */
-  learnFirstLook(finished: boolean, plannedWith: number = this.#durationMs): void {
+  learnFirstLook(finished: boolean, ageMs: number = this.#durationMs): void {
     if (this.#tail) return;
     const step = Math.max(this.#rate / 2, 0.2 / (1 + this.#observations / 256));
     const current = this.#durationMs;
-    // A look planned with an estimate far from the current one says nothing about the current one's side of the
-    // quantile: finished at a longer estimate, or still running at a shorter one, is no news.
-    if (finished ? plannedWith > current * (1 + step) : plannedWith < current * (1 - step)) return;
+    if (finished ? ageMs > current * (1 + step) : ageMs < current * (1 - step)) return;
     this.#observations += 1;
     // Steps weighted so that, at equilibrium, a share `targetQuantile` of first looks find the execution finished.
     const q = this.#quantile;

@@ -3,13 +3,15 @@ import type { Flight } from './flights.js';
 import { PollPlanner } from './planner.js';
 import { createTracker } from './tracking.js';
 
-/** A learned planner (a first finish seen at 2 s) and a flight on its first look, as the tracker sees them. */
+/**
+ * A learned planner (a first finish seen at 2 s) and a flight started at 0, on its first look at the estimate, as the
+ * tracker sees them.
+ */
 function setUp(probed: boolean) {
   const planner = new PollPlanner({ maxWindow: 200 });
   planner.scoutFinished(2000, 1500);
   const tracker = createTracker('poll', planner, 60_000);
   const flight = { state: 'running', looks: 0, startedAt: 0, probed } as unknown as Flight;
-  flight.plannedWith = planner.durationEstimateMs;
   return { planner, tracker, flight };
 }
 
@@ -18,14 +20,25 @@ describe('the poll tracker', () => {
     for (const saw of ['running', 'final'] as const) {
       const planned = setUp(false);
       const before = planned.planner.durationEstimateMs;
-      if (saw === 'running') planned.tracker.sawRunning(planned.flight, 500);
-      else planned.tracker.sawFinal(planned.flight, 500);
+      if (saw === 'running') planned.tracker.sawRunning(planned.flight, before);
+      else planned.tracker.sawFinal(planned.flight, before);
       expect(planned.planner.durationEstimateMs).not.toBe(before);
 
       const probed = setUp(true);
-      if (saw === 'running') probed.tracker.sawRunning(probed.flight, 500);
-      else probed.tracker.sawFinal(probed.flight, 500);
+      if (saw === 'running') probed.tracker.sawRunning(probed.flight, before);
+      else probed.tracker.sawFinal(probed.flight, before);
       expect(probed.planner.durationEstimateMs).toBe(before);
     }
+  });
+
+  it('learns from the age of a first look, not from the estimate it was planned with: a late finish is no news', () => {
+    const { planner, tracker, flight } = setUp(false);
+    const before = planner.durationEstimateMs;
+    // The look was planned at the estimate but went out at three times it (it waited behind a wake-up, or the queue
+    // model moved the start): finished then says nothing of the estimate. Taken as planned, it pulled it down.
+    tracker.sawFinal(flight, 3 * before);
+    expect(planner.durationEstimateMs).toBe(before);
+    tracker.sawRunning(flight, 3 * before);
+    expect(planner.durationEstimateMs).toBeGreaterThan(before);
   });
 });

@@ -65,8 +65,7 @@ class PollTracker implements Tracker {
       const delay = this.#planner.nextDelay(flight.looks, now - flight.startedAt);
       return Math.max(0, Math.max(flight.lastLookAt, flight.seenRunningAt) + delay - now);
     }
-    flight.plannedWith = this.#planner.planFirstLook();
-    return this.#planner.firstDelay(now - flight.startedAt, flight.plannedWith);
+    return this.#planner.firstDelay(now - flight.startedAt, this.#planner.planFirstLook());
   }
 
   stillDue(flight: Flight, now: number): boolean {
@@ -82,7 +81,7 @@ class PollTracker implements Tracker {
     // execution on purpose, and each "still running" it found pushed the estimate up by a third (a 200-case run's
     // estimate ran to 8 s for run times of 1-3 s, and its end came 20-50% after the server's).
     if (flight.state === 'running' && flight.looks === 0 && !flight.probed)
-      this.#planner.learnFirstLook(true, flight.plannedWith);
+      this.#planner.learnFirstLook(true, now - flight.startedAt);
   }
 
   sawRunning(flight: Flight, now: number): void {
@@ -90,7 +89,7 @@ class PollTracker implements Tracker {
       this.#planner.scoutRunning(now - flight.startedAt);
       return;
     }
-    if (flight.looks === 0 && !flight.probed) this.#planner.learnFirstLook(false, flight.plannedWith);
+    if (flight.looks === 0 && !flight.probed) this.#planner.learnFirstLook(false, now - flight.startedAt);
   }
 
   sawPush(): void {
