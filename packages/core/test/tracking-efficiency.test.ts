@@ -144,6 +144,34 @@ describe('tracking efficiency (manual clock)', () => {
     expect(means.queue).toBeLessThanOrEqual(1.37);
   });
 
+  it('with a 300 ms round trip, the estimate does not climb: finishes are judged by when the look was sent', async () => {
+    // Judged by when the answer came, every finish of a short execution looked late (no news) while every "still
+    // running" counted: over seeds 1-8, detection p50 0.99 s (0.76 s now) and the thin queue's run / span 1.032
+    // (1.017 now; 1.013 before first looks were taught by their age).
+    let queueP50 = 0;
+    let thinSpan = 0;
+    for (let seed = 1; seed <= 8; seed++) {
+      const queue = await measure(
+        1000,
+        { limit: 50, durationMs: uniform(1000, 3000, seed), statusLatencyMs: 300 },
+        200,
+        'poll',
+        join(dir, `queue-${seed}`),
+      );
+      const thin = await measure(
+        100,
+        { limit: 5, durationMs: uniform(500, 1500, seed), statusLatencyMs: 300 },
+        10,
+        'poll',
+        join(dir, `thin-${seed}`),
+      );
+      queueP50 += queue.detectP50 / 8;
+      thinSpan += thin.runOverSpan / 8;
+    }
+    expect(queueP50).toBeLessThanOrEqual(850);
+    expect(thinSpan).toBeLessThanOrEqual(1.025);
+  });
+
   it('a thin queue (limit 5, window 10, 100 executions of 0.5-1.5 s): the run ends close behind the server', async () => {
     const m = await measure(100, { limit: 5, durationMs: uniform(500, 1500, 11) }, 10);
     expect(m.limit).toBe(5);

@@ -69,6 +69,7 @@ export async function trackFlight(ctx: RunContext, flight: Flight): Promise<Land
     flight.probe = false;
 
     const finishedAtSend = ctx.flights.finished;
+    const sentAt = clock.now();
     let status: ExecutionStatusResponse;
     try {
       status = await ctx.client.getExecutionStatus(executionId, { signal: stop.signal });
@@ -143,7 +144,7 @@ export async function trackFlight(ctx: RunContext, flight: Flight): Promise<Land
 
     if (status.status === 'FULFILLED' || status.status === 'REJECTED') {
       const discovering = !ctx.planner.learned;
-      ctx.tracker.sawFinal(flight, clock.now());
+      ctx.tracker.sawFinal(flight, clock.now(), sentAt);
       // Discovery ended: every execution plans its first look now.
       if (discovering && ctx.planner.learned) wakeAll([...ctx.flights.values()]);
       return finalFromStatus(ctx, flight, status);
@@ -156,7 +157,7 @@ export async function trackFlight(ctx: RunContext, flight: Flight): Promise<Land
     const wasQueued = flight.state === 'queued';
     ctx.queue.seenRunning(flight, clock.now());
     if (wasQueued) continue;
-    ctx.tracker.sawRunning(flight, clock.now());
+    ctx.tracker.sawRunning(flight, clock.now(), sentAt);
     flight.looks += 1;
   }
 }

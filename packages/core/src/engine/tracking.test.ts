@@ -20,25 +20,34 @@ describe('the poll tracker', () => {
     for (const saw of ['running', 'final'] as const) {
       const planned = setUp(false);
       const before = planned.planner.durationEstimateMs;
-      if (saw === 'running') planned.tracker.sawRunning(planned.flight, before);
-      else planned.tracker.sawFinal(planned.flight, before);
+      if (saw === 'running') planned.tracker.sawRunning(planned.flight, before, before);
+      else planned.tracker.sawFinal(planned.flight, before, before);
       expect(planned.planner.durationEstimateMs).not.toBe(before);
 
       const probed = setUp(true);
-      if (saw === 'running') probed.tracker.sawRunning(probed.flight, before);
-      else probed.tracker.sawFinal(probed.flight, before);
+      if (saw === 'running') probed.tracker.sawRunning(probed.flight, before, before);
+      else probed.tracker.sawFinal(probed.flight, before, before);
       expect(probed.planner.durationEstimateMs).toBe(before);
     }
   });
 
-  it('learns from the age of a first look, not from the estimate it was planned with: a late finish is no news', () => {
+  it('learns from the age of a first look when sent, not from the estimate it was planned with: a late finish is no news', () => {
     const { planner, tracker, flight } = setUp(false);
     const before = planner.durationEstimateMs;
     // The look was planned at the estimate but went out at three times it (it waited behind a wake-up, or the queue
     // model moved the start): finished then says nothing of the estimate. Taken as planned, it pulled it down.
-    tracker.sawFinal(flight, 3 * before);
+    tracker.sawFinal(flight, 3 * before, 3 * before);
     expect(planner.durationEstimateMs).toBe(before);
-    tracker.sawRunning(flight, 3 * before);
+    tracker.sawRunning(flight, 3 * before, 3 * before);
     expect(planner.durationEstimateMs).toBeGreaterThan(before);
+  });
+
+  it('takes the age when the look was sent: a finish answered after a slow round trip still teaches', () => {
+    const { planner, tracker, flight } = setUp(false);
+    const before = planner.durationEstimateMs;
+    // Sent at the estimate, answered 600 ms later (a slow API): by its answer's age it would be a late look, no news,
+    // and with every finish ignored and every "running" counted, the estimate would only climb.
+    tracker.sawFinal(flight, before + 600, before);
+    expect(planner.durationEstimateMs).toBeLessThan(before);
   });
 });

@@ -16,10 +16,10 @@ export interface Tracker {
   nextLookDelay(flight: Flight, now: number): number;
   /** Whether the look planned for `flight` is still due at `now` (the plan may have moved while it waited). */
   stillDue(flight: Flight, now: number): boolean;
-  /** A status look at `now` found the execution final. */
-  sawFinal(flight: Flight, now: number): void;
-  /** A status look at `now` found the execution running. */
-  sawRunning(flight: Flight, now: number): void;
+  /** A status look sent at `sentAt` and answered at `now` found the execution final. */
+  sawFinal(flight: Flight, now: number, sentAt: number): void;
+  /** A status look sent at `sentAt` and answered at `now` found the execution running. */
+  sawRunning(flight: Flight, now: number, sentAt: number): void;
   /** A completion was pushed for the flight. */
   sawPush(flight: Flight, now: number): void;
 }
@@ -72,7 +72,7 @@ class PollTracker implements Tracker {
     return this.#planner.learned || now >= safetyLookAt(flight, this.#planner);
   }
 
-  sawFinal(flight: Flight, now: number): void {
+  sawFinal(flight: Flight, now: number, sentAt: number): void {
     if (!this.#planner.learned) {
       scoutFinal(flight, now, this.#planner);
       return;
@@ -80,16 +80,19 @@ class PollTracker implements Tracker {
     // Only a planned first look teaches the estimate: a probe's (the limit search, the queue probe) looks at a young
     // execution on purpose, and each "still running" it found pushed the estimate up by a third (a 200-case run's
     // estimate ran to 8 s for run times of 1-3 s, and its end came 20-50% after the server's).
+    // The look's age is taken when it was sent, not answered: a round trip of a few hundred ms would otherwise make
+    // every finish of a short execution look late (no news) while every "running" still counted, and the estimate
+    // would only climb.
     if (flight.state === 'running' && flight.looks === 0 && !flight.probed)
-      this.#planner.learnFirstLook(true, now - flight.startedAt);
+      this.#planner.learnFirstLook(true, sentAt - flight.startedAt);
   }
 
-  sawRunning(flight: Flight, now: number): void {
+  sawRunning(flight: Flight, now: number, sentAt: number): void {
     if (!this.#planner.learned) {
       this.#planner.scoutRunning(now - flight.startedAt);
       return;
     }
-    if (flight.looks === 0 && !flight.probed) this.#planner.learnFirstLook(false, now - flight.startedAt);
+    if (flight.looks === 0 && !flight.probed) this.#planner.learnFirstLook(false, sentAt - flight.startedAt);
   }
 
   sawPush(): void {

@@ -51,6 +51,8 @@ export interface MemoryVellumOptions {
   readonly rateLimitAt?: number;
   /** For this long after its submit an execution's status answers 404 (Vellum's status may lag). @default 0 */
   readonly statusLagMs?: number;
+  /** How long a status request takes to be answered (its round trip); the answer tells the state at its end. @default 0 */
+  readonly statusLatencyMs?: number;
   /** How long after its finish an execution's push is delivered (webhook latency). @default 0 */
   readonly pushDelayMs?: number;
   /**
@@ -172,6 +174,8 @@ export class MemoryVellum implements VellumClient, CompletionFeed {
 
   async getExecutionStatus(executionId: string, options?: RequestOptions): Promise<ExecutionStatusResponse> {
     await Promise.resolve();
+    const latencyMs = this.#options.statusLatencyMs ?? 0;
+    if (latencyMs > 0) await this.#clock.sleep(latencyMs, options?.signal);
     options?.signal?.throwIfAborted();
     this.#counters.status++;
     this.looks.set(executionId, (this.looks.get(executionId) ?? 0) + 1);
