@@ -238,7 +238,7 @@ export class JournalWriter {
   flush(): void {
     if (this.#pending.length > 0 && this.#fd >= 0 && this.#failure === null) {
       // One buffer per flush: the lines are joined and encoded once, not encoded one by one and copied again.
-      const data = Buffer.from(this.#pending.length === 1 ? this.#pending[0]! : this.#pending.join(''));
+      const data = Buffer.from(this.#pending.join(''));
       this.#pending = [];
       let done = 0;
       try {
