@@ -286,11 +286,19 @@ try {
         row.wallOverBound = wallS === null ? null : wallS / row.boundS;
         // The server's own span, first submit to last finish: its FIFO queue cannot pack the last executions.
         row.serverS = (lastFinished - firstCreated) / 1000;
-        row.wallOverServer = wallS === null ? null : wallS / row.serverS;
+        // On the fake's clock (`Date.now()`): the client's wall on the same clock, so that a step of the system clock
+        // during the run (seen once: a hybrid row at 0.989) cannot make the client look faster than the server.
+        row.wallOverServer = wallS === null ? null : result.epochWallMs / 1000 / row.serverS;
       }
+      // How far the system clock moved against the monotonic one during the client's run (a time sync).
+      row.clockStepS = wallS === null ? null : (result.epochWallMs - result.wallMs) / 1000;
       rows.push(row);
+      const step =
+        row.clockStepS !== null && Math.abs(row.clockStepS) >= 0.05
+          ? ` (the system clock moved ${row.clockStepS.toFixed(2)} s against the monotonic one meanwhile)`
+          : '';
       process.stderr.write(
-        `${wallS === null ? 'killed' : `${wallS.toFixed(1)} s`}${row.capped ? ' (capped)' : ''}, ${row.completed} completed\n`,
+        `${wallS === null ? 'killed' : `${wallS.toFixed(1)} s`}${row.capped ? ' (capped)' : ''}, ${row.completed} completed${step}\n`,
       );
     }
   }
