@@ -7,6 +7,7 @@
 // Every client sends the same external ids (`bench-{i}`), so the seeded fake gives case i the same run time for all.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
 
 const [client, url, casesArg, concurrencyArg, outDir, capArg, optionsArg] = process.argv.slice(2);
 const options = JSON.parse(optionsArg ?? '{}');
@@ -43,8 +44,9 @@ const inputsOf = (i) => [{ name: 'query', type: 'STRING', value: `question ${i}`
  */
 async function vellumBatch(track = 'poll') {
   const { createClient, runBatch, startWebhookServer } = await import('@vellum-batch/core');
-  // The V8 setting the CLI's bin and the action's entry make for their process (see its module).
-  const { limitHeapGrowth } = await import('@vellum-batch/core/internal');
+  // The V8 settings the CLI's bin and the action's entry make for their process (see their modules).
+  const { keepWasmOnBaseline, limitHeapGrowth } = await import('@vellum-batch/core/internal');
+  keepWasmOnBaseline();
   limitHeapGrowth();
   const api = createClient({ apiKey: KEY, baseUrl: url });
   const receiver =
@@ -173,6 +175,9 @@ async function pLimited() {
  * not). No journal, records, files or checks beyond `JSON.parse`: what any client over undici pays at least.
  */
 async function bareUndici() {
+  // The WebAssembly setting vellum-batch's processes make (`keepWasmOnBaseline`, on Node 20): any client over undici
+  // could, so the limit takes it too and stays the floor.
+  if (Number(process.versions.node.split('.')[0]) < 24) setFlagsFromString('--liftoff-only');
   const { Pool } = await import('undici');
   const origin = new URL(url);
   const pool = new Pool(origin.origin, { connections: 64, pipelining: 1 });

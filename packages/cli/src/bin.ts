@@ -1,8 +1,7 @@
 #!/usr/bin/env node
-import { limitHeapGrowth } from '@vellum-batch/core/internal';
+import { keepWasmOnBaseline, limitHeapGrowth } from '@vellum-batch/core/internal';
 import { main } from './cli.js';
 import { exitOnEarlySignals } from './signals.js';
-import { keepWasmOnBaseline } from './wasm-tier.js';
 
 keepWasmOnBaseline();
 limitHeapGrowth();

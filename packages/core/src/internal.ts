@@ -9,6 +9,7 @@ export { DATASET_EXTENSIONS } from './dataset.js';
 export type { DatasetFormat } from './dataset.js';
 export { formatDuration } from './duration.js';
 export { limitHeapGrowth } from './internal/heap-growth.js';
+export { keepWasmOnBaseline } from './internal/wasm-tier.js';
 export { parseRate } from './gate.js';
 export { inShard } from './shard.js';
 export type { ShardRef } from './shard.js';

@@ -1,4 +1,7 @@
 /**
+ * For the processes this project owns (the CLI's bin, the GitHub Action's entry, the bench's vellum-batch client; a
+ * library must not set V8 flags for its host), as `heap-growth.ts` is.
+ *
  * undici parses HTTP with llhttp compiled to WebAssembly. On Node 20, about a second after the first request V8
  * compiles llhttp's hot parse function again with its optimizing compiler (TurboFan) on a background thread, and that
  * one compile takes about 35 MB for a moment: the peak RSS of a short run. Measured through this CLI against the fake

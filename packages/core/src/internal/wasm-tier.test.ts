@@ -10,8 +10,8 @@ describe('keepWasmOnBaseline', () => {
   });
 
   it("sets a flag this Node.js's V8 knows on Node.js 20 (an unknown flag would print an error to stderr)", () => {
-    // In a process of its own (the flag holds for the rest of the process), from the build the `vellum-batch` bin runs.
-    const module = fileURLToPath(new URL('../dist/wasm-tier.js', import.meta.url));
+    // In a process of its own (the flag holds for the rest of the process), from the build the `vellum-batch` bin and the bench run.
+    const module = fileURLToPath(new URL('../../dist/internal/wasm-tier.js', import.meta.url));
     const child = spawnSync(
       process.execPath,
       [
