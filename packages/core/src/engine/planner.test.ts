@@ -121,6 +121,26 @@ describe('PollPlanner', () => {
     expect(planner.durationEstimateMs).toBe(1000);
   });
 
+  it('in the tail puts looks at executions older than the youngest off until the youngest has run half the estimate', () => {
+    const planner = new PollPlanner({ maxWindow: 10, initialDurationMs: 1000 });
+    let youngest = 5_000;
+    // Before the tail, no floor.
+    expect(planner.tailFloor(1_000)).toBe(-Infinity);
+    planner.enterTail(
+      () => 3,
+      () => youngest,
+    );
+    // An older execution: not before the youngest's start plus half the 1 s estimate.
+    expect(planner.tailFloor(1_000)).toBe(5_500);
+    // The youngest itself (and one started with it) is never put off.
+    expect(planner.tailFloor(5_000)).toBe(-Infinity);
+    // The youngest landed: the next youngest sets the floor, which may already be past.
+    youngest = 2_000;
+    expect(planner.tailFloor(1_000)).toBe(2_500);
+    youngest = -Infinity;
+    expect(planner.tailFloor(1_000)).toBe(-Infinity);
+  });
+
   it('clamps delays and backs off by half each look', () => {
     const planner = new PollPlanner({
       maxWindow: 10,

@@ -57,6 +57,11 @@ const TAIL_FIRST_LOOK = 0.7;
 const TAIL_LOOK_SHARE = 0.02;
 /** ... and at least this share of the execution's age. */
 const TAIL_AGE_SHARE = 0.1;
+/**
+ * In the tail, no execution is looked at before the youngest one has run this share of the estimate (see
+ * {@link PollPlanner.tailFloor}); below {@link TAIL_FIRST_LOOK}, where the youngest's own first look comes.
+ */
+const TAIL_FLOOR_SHARE = 0.5;
 
 /** Learns durations and the server's limit; see the module comment. */
 export class PollPlanner {
@@ -70,6 +75,7 @@ export class PollPlanner {
   #learned = false;
   #tail = false;
   #inFlight: () => number = () => 1;
+  #youngestStart: () => number = () => -Infinity;
   #serverLimit: number | null = null;
   /** The window's cap under rate limiting (Infinity: none); see the module comment. */
   #rateCap = Infinity;
@@ -197,10 +203,30 @@ export class PollPlanner {
     return this.#tail;
   }
 
-  /** Enters the tail (see {@link PollPlanner.tail}) for good; `inFlight` counts the executions left. */
-  enterTail(inFlight: () => number): void {
+  /**
+   * Enters the tail (see {@link PollPlanner.tail}) for good; `inFlight` counts the executions left, `youngestStart`
+   * tells when the one believed running that started last started (-Infinity: none).
+   */
+  enterTail(inFlight: () => number, youngestStart: () => number = () => -Infinity): void {
     this.#tail = true;
     this.#inFlight = inFlight;
+    this.#youngestStart = youngestStart;
+  }
+
+  /**
+   * In the tail, the earliest time to look at an execution started at `startedAt` (-Infinity: no floor). The run ends
+   * with its last finish, and while the youngest execution is still running no other finish can end it, so a look
+   * at an older one before the youngest has run {@link TAIL_FLOOR_SHARE} of the estimate (most likely still running
+   * then) saves no time; put off, it more likely finds its execution finished, at one look instead of a few. The
+   * youngest itself is never put off. Measured on the manual clock (seeds 1-16; status requests per execution, the
+   * tenth of executions that finish last): long 2.05 -> 1.86, queue-bound 1.52 -> 1.39, the thin queue 1.73 -> 1.50,
+   * with the run's end against the server's span unchanged (1.007, 1.003, 1.012).
+   */
+  tailFloor(startedAt: number): number {
+    if (!this.#tail) return -Infinity;
+    const youngest = this.#youngestStart();
+    if (youngest <= startedAt) return -Infinity;
+    return youngest + TAIL_FLOOR_SHARE * this.#durationMs;
   }
 
   /** The run-time estimate a first look is planned with: the estimate, or in the tail {@link TAIL_FIRST_LOOK} of it. */

@@ -31,6 +31,20 @@ describe('ServerQueue', () => {
     expect(m[3]!.state).toBe('queued');
   });
 
+  it('tells when the member believed running that started last started, queued ones aside', () => {
+    const queue = new ServerQueue<QueueMember>(() => 2);
+    expect(queue.youngestStart()).toBe(-Infinity);
+    const m = [0, 1, 2].map(member);
+    queue.admit(m[0]!, 100);
+    queue.admit(m[1]!, 300);
+    queue.admit(m[2]!, 500); // queued behind the limit of 2: not running, so not the youngest
+    expect(queue.youngestStart()).toBe(300);
+    queue.leave(m[0]!, 700, true); // m[2] starts in its slot at 700
+    expect(queue.youngestStart()).toBe(700);
+    queue.leave(m[2]!, 900, true);
+    expect(queue.youngestStart()).toBe(300);
+  });
+
   it('on a PENDING status bounds the limit by the older unfinished members and queues the later unseen ones', () => {
     let limit: number | null = null;
     const queue = new ServerQueue<QueueMember>(() => limit);

@@ -121,6 +121,15 @@ export class ServerQueue<M extends QueueMember> {
     return [];
   }
 
+  /** When the member believed running that started last started (-Infinity: none runs). */
+  youngestStart(): number {
+    let youngest = -Infinity;
+    for (const member of this.#members) {
+      if (member.state === 'running' && member.startedAt > youngest) youngest = member.startedAt;
+    }
+    return youngest;
+  }
+
   /** The oldest member believed queued (the probe's target), if any. */
   head(): M | undefined {
     return this.#queue[this.#head];

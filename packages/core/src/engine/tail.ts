@@ -1,8 +1,9 @@
 /**
  * The tail of a run: once every case has taken off and Vellum holds none of them queued, nothing waits behind the
  * executions left, so each finish seen sooner ends the run sooner. The watch tells the planner (looks come earlier
- * and more often, see {@link PollPlanner.tail}) and wakes every flight to plan its next look again, and again each
- * time the number of executions left halves.
+ * and more often, see {@link PollPlanner.tail}, but none at an execution older than the youngest before the youngest
+ * has run a while, see {@link PollPlanner.tailFloor}) and wakes every flight to plan its next look again, and again
+ * each time the number of executions left halves.
  */
 import { wakeAll, type RunContext } from './context.js';
 
@@ -32,7 +33,10 @@ export class TailWatch {
     if (!this.#fed || !ctx.planner.learned || ctx.stop.stopping !== null) return;
     if (!ctx.planner.tail) {
       if (ctx.queue.queued > 0) return;
-      ctx.planner.enterTail(() => ctx.flights.size);
+      ctx.planner.enterTail(
+        () => ctx.flights.size,
+        () => ctx.queue.youngestStart(),
+      );
     } else if (ctx.flights.size > this.#plannedAt / 2) {
       return;
     }

@@ -59,13 +59,15 @@ class PollTracker implements Tracker {
     // Queued executions are not looked at; in discovery the discovery loop looks, a flight only as a safety net.
     if (flight.state === 'queued') return Infinity;
     if (!this.#planner.learned) return Math.max(0, safetyLookAt(flight, this.#planner) - now);
+    // In the tail, an execution older than the youngest waits for the youngest to have run a while (see the planner).
+    const floor = this.#planner.tailFloor(flight.startedAt) - now;
     // Counted from the last look, so a flight woken to plan again does not put its look off (and one whose look
     // failed waits its turn: it never looks again at once).
     if (flight.looks > 0) {
       const delay = this.#planner.nextDelay(flight.looks, now - flight.startedAt);
-      return Math.max(0, Math.max(flight.lastLookAt, flight.seenRunningAt) + delay - now);
+      return Math.max(0, floor, Math.max(flight.lastLookAt, flight.seenRunningAt) + delay - now);
     }
-    return this.#planner.firstDelay(now - flight.startedAt, this.#planner.planFirstLook());
+    return Math.max(floor, this.#planner.firstDelay(now - flight.startedAt, this.#planner.planFirstLook()));
   }
 
   stillDue(flight: Flight, now: number): boolean {
