@@ -130,7 +130,7 @@ async function execute(
     planner,
     queue,
     flights,
-    tracker: createTracker(resolved.track, planner, resolved.webhookSilenceMs),
+    tracker: createTracker(resolved.track, planner, resolved.webhookSilenceMs, () => queue.queued),
     journal,
     lander,
     finder: () => (finder ??= new ExternalIdFinder(client, deployment.id)),

@@ -45,6 +45,16 @@ describe('ServerQueue', () => {
     expect(queue.youngestStart()).toBe(300);
   });
 
+  it('finds the youngest again when a demotion queues the youngest running members', () => {
+    const queue = new ServerQueue<QueueMember>(() => null);
+    const m = [0, 1, 2, 3].map(member);
+    m.forEach((x, i) => queue.admit(x, 100 * (i + 1)));
+    expect(queue.youngestStart()).toBe(400);
+    // m[2] answers PENDING: it and the later unseen m[3] are queued, so m[1] is the youngest running.
+    queue.demote(m[2]!, 0);
+    expect(queue.youngestStart()).toBe(200);
+  });
+
   it('on a PENDING status bounds the limit by the older unfinished members and queues the later unseen ones', () => {
     let limit: number | null = null;
     const queue = new ServerQueue<QueueMember>(() => limit);

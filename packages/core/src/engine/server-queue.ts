@@ -36,6 +36,8 @@ export class ServerQueue<M extends QueueMember> {
   #head = 0;
   #running = 0;
   #queued = 0;
+  /** See {@link ServerQueue.youngestStart}; null: to be looked for. */
+  #youngestStart: number | null = -Infinity;
 
   /** @param limit - The server's concurrency limit as learned so far (null: unknown). */
   constructor(limit: () => number | null) {
@@ -90,12 +92,12 @@ export class ServerQueue<M extends QueueMember> {
     }
     const woken: M[] = [];
     if (member.state === 'running') {
-      this.#running -= 1;
+      this.#stopRunning(member);
       this.#enqueue(member);
     }
     for (const other of this.#members) {
       if (other.order > member.order && other.state === 'running' && other.seenRunningAt === 0) {
-        this.#running -= 1;
+        this.#stopRunning(other);
         this.#enqueue(other);
         woken.push(other);
       }
@@ -114,20 +116,26 @@ export class ServerQueue<M extends QueueMember> {
     member.state = 'gone';
     this.#members.delete(member);
     if (state === 'running') {
-      this.#running -= 1;
+      this.#stopRunning(member);
       return refill ? this.#fill(finishedAt, Infinity) : [];
     }
     if (state === 'queued') this.#dequeue(member);
     return [];
   }
 
-  /** When the member believed running that started last started (-Infinity: none runs). */
+  /**
+   * When the member believed running that started last started (-Infinity: none runs). Kept as starts happen, and
+   * looked for again only after the youngest stopped running: the tail asks at every look it plans.
+   */
   youngestStart(): number {
-    let youngest = -Infinity;
-    for (const member of this.#members) {
-      if (member.state === 'running' && member.startedAt > youngest) youngest = member.startedAt;
+    if (this.#youngestStart === null) {
+      let youngest = -Infinity;
+      for (const member of this.#members) {
+        if (member.state === 'running' && member.startedAt > youngest) youngest = member.startedAt;
+      }
+      this.#youngestStart = youngest;
     }
-    return youngest;
+    return this.#youngestStart;
   }
 
   /** The oldest member believed queued (the probe's target), if any. */
@@ -140,6 +148,13 @@ export class ServerQueue<M extends QueueMember> {
     member.startedAt = since;
     member.looks = 0;
     this.#running += 1;
+    if (this.#youngestStart !== null) this.#youngestStart = Math.max(this.#youngestStart, since);
+  }
+
+  /** A running member stops running (queued again, or gone); the state is set by the caller. */
+  #stopRunning(member: M): void {
+    this.#running -= 1;
+    if (this.#youngestStart !== null && member.startedAt >= this.#youngestStart) this.#youngestStart = null;
   }
 
   #enqueue(member: M): void {

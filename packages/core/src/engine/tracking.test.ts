@@ -50,4 +50,27 @@ describe('the poll tracker', () => {
     tracker.sawFinal(flight, before + 600, before);
     expect(planner.durationEstimateMs).toBeLessThan(before);
   });
+
+  it('puts a first look off to the estimate as it is when due, while Vellum holds executions queued', () => {
+    const planner = new PollPlanner({ maxWindow: 200 });
+    planner.scoutFinished(2000, 1500);
+    let queued = 5;
+    const tracker = createTracker('poll', planner, 60_000, () => queued);
+    const flight = { state: 'running', looks: 0, startedAt: 0, probed: false } as unknown as Flight;
+    const planned = planner.durationEstimateMs;
+    expect(tracker.nextLookDelay(flight, 0)).toBe(planned);
+    // While the flight slept, other first looks found executions still running: the estimate grew.
+    planner.learnFirstLook(false, planned);
+    expect(planner.durationEstimateMs).toBeGreaterThan(planned / 0.95);
+    expect(tracker.stillDue(flight, planned)).toBe(false);
+    expect(tracker.nextLookDelay(flight, planned)).toBe(planner.durationEstimateMs - planned);
+    expect(tracker.stillDue(flight, planner.durationEstimateMs)).toBe(true);
+    // With nothing queued, a finish seen later may cost time: the look goes as planned.
+    queued = 0;
+    expect(tracker.stillDue(flight, planned)).toBe(true);
+    // A later look (not the first) goes as planned too.
+    queued = 5;
+    flight.looks = 1;
+    expect(tracker.stillDue(flight, planned)).toBe(true);
+  });
 });

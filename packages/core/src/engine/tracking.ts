@@ -41,18 +41,35 @@ function scoutFinal(flight: Flight, now: number, planner: PollPlanner): void {
   planner.scoutFinished(now - flight.startedAt, runningAge);
 }
 
-/** The strategy for `mode`. */
-export function createTracker(mode: TrackMode, planner: PollPlanner, webhookSilenceMs: number): Tracker {
-  return mode === 'poll' ? new PollTracker(planner) : new PushTracker(mode, planner, webhookSilenceMs);
+/**
+ * A first look comes due once the execution has run this share of the estimate as it is when the look falls due,
+ * not as it was when the look was planned (see `PollTracker.stillDue`).
+ */
+const FIRST_LOOK_DUE_SHARE = 0.95;
+
+/**
+ * The strategy for `mode`; `queued` counts the executions believed queued in Vellum (the queue model's count).
+ */
+export function createTracker(
+  mode: TrackMode,
+  planner: PollPlanner,
+  webhookSilenceMs: number,
+  queued: () => number = () => 0,
+): Tracker {
+  return mode === 'poll'
+    ? new PollTracker(planner, queued)
+    : new PushTracker(mode, planner, webhookSilenceMs);
 }
 
 class PollTracker implements Tracker {
   readonly mode = 'poll' as const;
   readonly pushes = false;
   readonly #planner: PollPlanner;
+  readonly #queued: () => number;
 
-  constructor(planner: PollPlanner) {
+  constructor(planner: PollPlanner, queued: () => number) {
     this.#planner = planner;
+    this.#queued = queued;
   }
 
   nextLookDelay(flight: Flight, now: number): number {
@@ -70,8 +87,18 @@ class PollTracker implements Tracker {
     return Math.max(floor, this.#planner.firstDelay(now - flight.startedAt, this.#planner.planFirstLook()));
   }
 
+  /**
+   * While Vellum holds executions of the run queued, a first look planned when the estimate was lower is put off to
+   * the estimate as it is now: a later first look then costs no time (Vellum starts the next queued execution
+   * itself) and more likely finds the execution finished at once. A look is never brought forward when the estimate
+   * falls (that would wake every flight asleep). Measured on the manual clock, seeds 1-16 (status requests per
+   * execution, detection p50, run / span): long 1.511 -> 1.375, 7.1 -> 9.3 s, 1.007 -> 1.007; queue-bound 1.339 ->
+   * 1.131, 0.67 -> 1.02 s, 1.003 -> 1.003.
+   */
   stillDue(flight: Flight, now: number): boolean {
-    return this.#planner.learned || now >= safetyLookAt(flight, this.#planner);
+    if (!this.#planner.learned) return now >= safetyLookAt(flight, this.#planner);
+    if (flight.looks > 0 || this.#queued() === 0) return true;
+    return now - flight.startedAt >= FIRST_LOOK_DUE_SHARE * this.#planner.planFirstLook();
   }
 
   sawFinal(flight: Flight, now: number, sentAt: number): void {
