@@ -98,14 +98,14 @@ function mean(runs: readonly Measured[], value: (m: Measured) => number): number
 
 // Figures at the time of writing (status requests per execution, looks at queued executions, run / span, detection
 // p50 and p95):
-// - queue-bound: 1.14, 5, 1.001, 0.94 s, 2.0 s (before first looks were put off to the estimate as it is when they
+// - queue-bound: 1.14, 5, 1.001, 0.98 s, 2.0 s (before first looks were put off to the estimate as it is when they
 //   fall due: 1.35, 5, 1.003, 0.65 s, 1.7 s; before first looks taught by their age: 1.43, 5, 1.003, 0.64 s, 1.8 s;
 //   before discovery, the tail and late first looks: 2.11, 1, 1.017, 0.39 s, 1.1 s);
-// - long: 1.42, 10, 1.007, 8.7 s, 19.4 s (before first looks were put off: 1.52, 10, 1.010, 7.4 s, 17.5 s; before
+// - long: 1.41, 10, 1.000, 8.8 s, 19.4 s (before first looks were put off: 1.52, 10, 1.010, 7.4 s, 17.5 s; before
 //   first looks taught by their age: 1.54, 10, 1.003, 6.2 s, 16.5 s; before discovery: 3.15, 6, 1.023, 4.4 s,
 //   17.0 s). Over seeds 1-8 of these run times the mean went 1.61 -> 1.53 -> 1.51 -> 1.40 status requests per
-//   execution (age, tail, put off) and the detection p50 5.9 -> 6.9 -> 7.2 -> 9.0 s;
-// - thin queue: 1.62, 5, 1.004, 0.28 s, 1.0 s (before first looks were put off: 1.63, 4, 1.016, 0.33 s, 1.1 s);
+//   execution (age, tail, put off) and the detection p50 5.9 -> 6.9 -> 7.2 -> 8.8 s;
+// - thin queue: 1.56, 5, 1.005, 0.33 s, 1.1 s (before first looks were put off: 1.63, 4, 1.016, 0.33 s, 1.1 s);
 // - hybrid queue-bound, pushes 300 ms late: 0.046, 5, 1.007, 0.30 s, 0.30 s (before discovery in hybrid: 0.091).
 // Answers here are instant, so the burst of looks at queued executions that real round trips caused does not show.
 // While Vellum holds executions of the run queued, a finish seen later costs no time, so first looks are planned
@@ -146,9 +146,9 @@ describe('tracking efficiency (manual clock)', () => {
     // One seed can flatter or hurt a change by 0.1 (seed 7 of the long scenario moved +0.005 where the mean moved
     // -0.08), so a change to the planner is judged on the mean. At the time of writing: long 1.40 (1.51 before first
     // looks were put off to the estimate as it is when they fall due, 1.53 before the tail put off looks at
-    // executions older than the youngest, 1.61 before first looks were taught by their age), queue-bound 1.13 (1.33,
-    // 1.34, 1.40). In the tail (the tenth of executions that finish last): long 1.86 (2.00 with neither put-off, 2.19),
-    // queue-bound 1.23 (1.40, 1.53).
+    // executions older than the youngest, 1.61 before first looks were taught by their age), queue-bound 1.14 (1.33,
+    // 1.34, 1.40). In the tail (the tenth of executions that finish last): long 1.81 (2.00 with neither put-off, 2.19),
+    // queue-bound 1.35 (1.40, 1.53).
     const long = await overSeeds(
       'long',
       200,
@@ -170,8 +170,8 @@ describe('tracking efficiency (manual clock)', () => {
 
   it('with a 300 ms round trip, the estimate does not climb: finishes are judged by when the look was sent', async () => {
     // Judged by when the answer came, every finish of a short execution looked late (no news) while every "still
-    // running" counted: over seeds 1-8, detection p50 1.88 s (1.04 s now) and the thin queue's run / span 1.039
-    // (1.019 now). Before first looks were put off to the estimate as it is when they fall due: 0.99 s against
+    // running" counted: over seeds 1-8, detection p50 1.86 s (1.03 s now) and the thin queue's run / span 1.039
+    // (1.018 now). Before first looks were put off to the estimate as it is when they fall due: 0.99 s against
     // 0.76 s, 1.032 against 1.017; before first looks were taught by their age, 1.013.
     const latency = { statusLatencyMs: 300 };
     const queue = await overSeeds(

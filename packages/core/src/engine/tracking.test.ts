@@ -51,9 +51,10 @@ describe('the poll tracker', () => {
     expect(planner.durationEstimateMs).toBeLessThan(before);
   });
 
-  it('puts a first look off to the estimate as it is when due, while Vellum holds executions queued', () => {
+  it('puts a first look off to the estimate as it is when due, while Vellum holds a whole wave queued', () => {
     const planner = new PollPlanner({ maxWindow: 200 });
     planner.scoutFinished(2000, 1500);
+    planner.learnQueued(5);
     let queued = 5;
     const tracker = createTracker('poll', planner, 60_000, () => queued);
     const flight = { state: 'running', looks: 0, startedAt: 0, probed: false } as unknown as Flight;
@@ -65,7 +66,9 @@ describe('the poll tracker', () => {
     expect(tracker.stillDue(flight, planned)).toBe(false);
     expect(tracker.nextLookDelay(flight, planned)).toBe(planner.durationEstimateMs - planned);
     expect(tracker.stillDue(flight, planner.durationEstimateMs)).toBe(true);
-    // With nothing queued, a finish seen later may cost time: the look goes as planned.
+    // With less than a wave (the limit of 5) queued, or none, the end is near: the look goes as planned.
+    queued = 4;
+    expect(tracker.stillDue(flight, planned)).toBe(true);
     queued = 0;
     expect(tracker.stillDue(flight, planned)).toBe(true);
     // A later look (not the first) goes as planned too.
